@@ -1,0 +1,24 @@
+//! # azukari-core
+//!
+//! The shared core of Azukari (預かり): everything that decides, records and proves the custody of residents'
+//! マイナ保険証, 暗証番号封筒 and 資格確認書 in a welfare facility. The phone and tablet shells and the hub only
+//! render and reach hardware; what is written, who may write it and what it means lives here.
+//!
+//! Data flows one way: a person acts → an event is sealed, signed and appended to the [`ledger`] through the
+//! [`store`] → the [`custody`] fold turns events into the state of every item.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`model`] | plain domain types: ids, residents, items, lockers, staff, purposes, agreements |
+//! | [`crypto`] | the key hierarchy, sealing with AES-256-GCM, the Argon2id recovery envelope, keyed hashes, signing |
+//! | [`store`] | the only code that opens SQLite: schema, migrations, keys, the append-only event table |
+//! | [`ledger`] | event types, their canonical encoding, per-device hash chains, signatures and verification |
+//! | [`custody`] | the deterministic fold of events into custody state and discrepancies |
+//! | [`clock`] | time, always shown in Asia/Tokyo and injected so rules about time are testable |
+
+pub mod clock;
+pub mod crypto;
+pub mod custody;
+pub mod ledger;
+pub mod model;
+pub mod store;
