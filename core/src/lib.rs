@@ -15,10 +15,14 @@
 //! | [`ledger`] | event types, their canonical encoding, per-device hash chains, signatures and verification |
 //! | [`custody`] | the deterministic fold of events into custody state and discrepancies |
 //! | [`clock`] | time, always shown in Asia/Tokyo and injected so rules about time are testable |
+//! | [`demo`] | a demonstration facility and a day of handovers, for the example, benchmarks and tests |
 
 pub mod clock;
 pub mod crypto;
 pub mod custody;
+pub mod demo;
 pub mod ledger;
 pub mod model;
 pub mod store;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;

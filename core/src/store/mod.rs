@@ -12,9 +12,11 @@
 mod error;
 mod meta;
 mod schema;
+mod sealing;
 
 pub use error::StoreError;
 pub use schema::LATEST_VERSION;
+pub use sealing::{AgreementDraft, Field};
 
 use crate::clock::{Clock, Timestamp};
 use crate::crypto::{
