@@ -326,16 +326,20 @@ pub struct DayReport {
     pub still_out: Vec<ItemId>,
 }
 
-/// Record a day of handovers starting at 08:00 Tokyo time on the clock's current date: clinic visits in the
-/// morning, a renewal at the city office, a handover between shifts, and one card that is not back by evening.
+/// Record a day of handovers from 08:30 Tokyo time — today if the clock is before 08:00, else tomorrow: clinic
+/// visits in the morning, a renewal at the city office, a handover between shifts, and one card that is not back
+/// by evening.
 pub fn record_day(
     store: &mut Store,
     demo: &DemoFacility,
     clock: &ManualClock,
 ) -> Result<DayReport, StoreError> {
-    let date = clock.now().tokyo_date();
-    let at =
-        |hour: u32, minute: u32| Timestamp::from_tokyo(date, hour, minute).unwrap_or(clock.now());
+    let now = clock.now();
+    let mut date = now.tokyo_date();
+    if Timestamp::from_tokyo(date, 8, 0).is_none_or(|start| start <= now) {
+        date = date.checked_add_days(Days::new(1)).unwrap_or(date);
+    }
+    let at = |hour: u32, minute: u32| Timestamp::from_tokyo(date, hour, minute).unwrap_or(now);
     let mut report = DayReport::default();
     let visits = demo.cards.len().min(4);
     let handler = demo.handlers[0];
