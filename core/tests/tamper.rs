@@ -5,7 +5,8 @@
 use azukari_core::crypto::{Signer, SoftwareSigner};
 use azukari_core::demo;
 use azukari_core::ledger::{
-    Envelope, EventBody, EventHash, LedgerError, LogHead, SignedEvent, TrustAnchor, VerifyMode, verify_log,
+    Envelope, EventBody, EventHash, LedgerError, LogHead, SignedEvent, TrustAnchor, VerifyMode,
+    verify_log,
 };
 use azukari_core::model::{AuditId, DeviceId, EventId};
 use azukari_core::store::{OpenOptions, Store, StoreError, Unlock};
@@ -22,7 +23,14 @@ fn ledger() -> (TempDir, TestStore, Vec<SignedEvent>, TrustAnchor, LogHead) {
     let tablet = SoftwareSigner::make_random();
     let device = DeviceId::random();
     t.store
-        .append(Some(facility.admin), EventBody::DeviceRegistered { device, public_key: tablet.public_key(), label: "tablet".into() })
+        .append(
+            Some(facility.admin),
+            EventBody::DeviceRegistered {
+                device,
+                public_key: tablet.public_key(),
+                label: "tablet".into(),
+            },
+        )
         .unwrap();
     let mut prev = EventHash::ZERO;
     for seq in 1..=4 {
@@ -34,7 +42,9 @@ fn ledger() -> (TempDir, TestStore, Vec<SignedEvent>, TrustAnchor, LogHead) {
             prev_hash: prev,
             recorded_at: t.store.now(),
             actor: Some(facility.supervisor),
-            body: EventBody::AuditStarted { audit: AuditId::random() },
+            body: EventBody::AuditStarted {
+                audit: AuditId::random(),
+            },
         };
         let signed = envelope.sign(&tablet).unwrap();
         prev = signed.hash();
@@ -49,7 +59,9 @@ fn ledger() -> (TempDir, TestStore, Vec<SignedEvent>, TrustAnchor, LogHead) {
 }
 
 fn detected(events: &[SignedEvent], anchor: &TrustAnchor, head: &LogHead) -> bool {
-    MODES.iter().all(|mode| verify_log(events, anchor, Some(head), *mode).is_err())
+    MODES
+        .iter()
+        .all(|mode| verify_log(events, anchor, Some(head), *mode).is_err())
 }
 
 #[test]
@@ -77,13 +89,16 @@ fn every_flipped_byte_is_detected() {
             let event = &mut tampered[index];
             let total = event.bytes.len() + event.signature.0.len();
             let position = (state % total as u64) as usize;
-            let bit = 1u8 << (state >> 60) % 8;
+            let bit = 1u8 << ((state >> 60) % 8);
             if position < event.bytes.len() {
                 event.bytes[position] ^= bit;
             } else {
                 event.signature.0[position - event.bytes.len()] ^= bit;
             }
-            assert!(detected(&tampered, &anchor, &head), "flip at event {index} byte {position} not detected");
+            assert!(
+                detected(&tampered, &anchor, &head),
+                "flip at event {index} byte {position} not detected"
+            );
             trials += 1;
         }
     }
@@ -96,7 +111,10 @@ fn every_deleted_event_is_detected() {
     for index in 0..events.len() {
         let mut tampered = events.clone();
         tampered.remove(index);
-        assert!(detected(&tampered, &anchor, &head), "deleting event {index} not detected");
+        assert!(
+            detected(&tampered, &anchor, &head),
+            "deleting event {index} not detected"
+        );
     }
 }
 
@@ -106,7 +124,11 @@ fn every_reordering_of_neighbours_is_detected() {
     for index in 0..events.len() - 1 {
         let mut tampered = events.clone();
         tampered.swap(index, index + 1);
-        assert!(detected(&tampered, &anchor, &head), "swapping events {index} and {} not detected", index + 1);
+        assert!(
+            detected(&tampered, &anchor, &head),
+            "swapping events {index} and {} not detected",
+            index + 1
+        );
     }
 }
 
@@ -117,7 +139,10 @@ fn every_duplicated_event_is_detected() {
         for target in [index + 1, events.len()] {
             let mut tampered = events.clone();
             tampered.insert(target, events[index].clone());
-            assert!(detected(&tampered, &anchor, &head), "duplicating event {index} at {target} not detected");
+            assert!(
+                detected(&tampered, &anchor, &head),
+                "duplicating event {index} at {target} not detected"
+            );
             // Even without the trusted head, a duplicate is caught by the chains.
             assert!(verify_log(&tampered, &anchor, None, VerifyMode::EverySignature).is_err());
         }
@@ -129,14 +154,20 @@ fn every_truncation_is_detected_against_the_head() {
     let (_dir, _t, events, anchor, head) = ledger();
     for keep in 0..events.len() {
         let tampered = &events[..keep];
-        assert!(detected(tampered, &anchor, &head), "truncation to {keep} events not detected");
+        assert!(
+            detected(tampered, &anchor, &head),
+            "truncation to {keep} events not detected"
+        );
     }
 }
 
 #[test]
 fn a_ledger_from_another_founder_is_refused() {
     let (_dir, _t, events, anchor, head) = ledger();
-    let impostor = TrustAnchor { founding_key: SoftwareSigner::make_random().public_key(), ..anchor };
+    let impostor = TrustAnchor {
+        founding_key: SoftwareSigner::make_random().public_key(),
+        ..anchor
+    };
     let result = verify_log(&events, &impostor, Some(&head), VerifyMode::EverySignature);
     assert_eq!(result.unwrap_err(), LedgerError::UntrustedFounder);
 }
@@ -152,24 +183,62 @@ fn open_raw(path: &std::path::Path) -> rusqlite::Connection {
 #[test]
 fn editing_an_event_in_the_database_file_is_detected() {
     let (_dir, t, events, _, _) = ledger();
-    let TestStore { store, path, vault, clock } = t;
+    let TestStore {
+        store,
+        path,
+        vault,
+        clock,
+    } = t;
     store.close().unwrap();
     let conn = open_raw(&path);
     let middle = (events.len() / 2) as i64;
-    let mut bytes: Vec<u8> = conn.query_row("SELECT bytes FROM events WHERE log_index = ?1", [middle], |r| r.get(0)).unwrap();
+    let mut bytes: Vec<u8> = conn
+        .query_row(
+            "SELECT bytes FROM events WHERE log_index = ?1",
+            [middle],
+            |r| r.get(0),
+        )
+        .unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
-    conn.execute("UPDATE events SET bytes = ?1 WHERE log_index = ?2", rusqlite::params![bytes, middle]).unwrap();
+    conn.execute(
+        "UPDATE events SET bytes = ?1 WHERE log_index = ?2",
+        rusqlite::params![bytes, middle],
+    )
+    .unwrap();
     drop(conn);
-    let store = Store::open(&path, Unlock::Vault(&vault), OpenOptions::default(), clock.clone()).unwrap();
-    assert!(matches!(store.verify(VerifyMode::EverySignature), Err(StoreError::Ledger(LedgerError::HashMismatch { .. }))));
+    let store = Store::open(
+        &path,
+        Unlock::Vault(&vault),
+        OpenOptions::default(),
+        clock.clone(),
+    )
+    .unwrap();
+    assert!(matches!(
+        store.verify(VerifyMode::EverySignature),
+        Err(StoreError::Ledger(LedgerError::HashMismatch { .. }))
+    ));
 
     // Also rewriting the stored hash does not help: the next event's link breaks.
     store.close().unwrap();
     let conn = open_raw(&path);
-    let signature: Vec<u8> = conn.query_row("SELECT signature FROM events WHERE log_index = ?1", [middle], |r| r.get(0)).unwrap();
-    let rehashed = SignedEvent { bytes, signature: azukari_core::crypto::DeviceSignature(signature) }.hash();
-    conn.execute("UPDATE events SET hash = ?1 WHERE log_index = ?2", rusqlite::params![rehashed.0.to_vec(), middle]).unwrap();
+    let signature: Vec<u8> = conn
+        .query_row(
+            "SELECT signature FROM events WHERE log_index = ?1",
+            [middle],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let rehashed = SignedEvent {
+        bytes,
+        signature: azukari_core::crypto::DeviceSignature(signature),
+    }
+    .hash();
+    conn.execute(
+        "UPDATE events SET hash = ?1 WHERE log_index = ?2",
+        rusqlite::params![rehashed.0.to_vec(), middle],
+    )
+    .unwrap();
     drop(conn);
     let store = Store::open(&path, Unlock::Vault(&vault), OpenOptions::default(), clock).unwrap();
     assert!(store.verify(VerifyMode::EverySignature).is_err());
@@ -178,22 +247,44 @@ fn editing_an_event_in_the_database_file_is_detected() {
 #[test]
 fn deleting_the_newest_events_from_the_database_file_is_detected_at_open() {
     let (_dir, t, events, _, _) = ledger();
-    let TestStore { store, path, vault, clock } = t;
+    let TestStore {
+        store,
+        path,
+        vault,
+        clock,
+    } = t;
     store.close().unwrap();
     let conn = open_raw(&path);
-    conn.execute("DELETE FROM events WHERE log_index = ?1", [events.len() as i64]).unwrap();
+    conn.execute(
+        "DELETE FROM events WHERE log_index = ?1",
+        [events.len() as i64],
+    )
+    .unwrap();
     drop(conn);
     let result = Store::open(&path, Unlock::Vault(&vault), OpenOptions::default(), clock);
-    assert!(matches!(result, Err(StoreError::Ledger(LedgerError::LengthMismatch { .. }))), "{:?}", result.err());
+    assert!(
+        matches!(
+            result,
+            Err(StoreError::Ledger(LedgerError::LengthMismatch { .. }))
+        ),
+        "{:?}",
+        result.err()
+    );
 }
 
 #[test]
 fn deleting_an_event_in_the_middle_of_the_database_file_is_detected() {
     let (_dir, t, _, _, _) = ledger();
-    let TestStore { store, path, vault, clock } = t;
+    let TestStore {
+        store,
+        path,
+        vault,
+        clock,
+    } = t;
     store.close().unwrap();
     let conn = open_raw(&path);
-    conn.execute("DELETE FROM events WHERE log_index = 5", []).unwrap();
+    conn.execute("DELETE FROM events WHERE log_index = 5", [])
+        .unwrap();
     drop(conn);
     let store = Store::open(&path, Unlock::Vault(&vault), OpenOptions::default(), clock).unwrap();
     assert!(store.verify(VerifyMode::EverySignature).is_err());
@@ -202,13 +293,27 @@ fn deleting_an_event_in_the_middle_of_the_database_file_is_detected() {
 #[test]
 fn a_forged_head_is_detected_at_open() {
     let (_dir, t, _, _, _) = ledger();
-    let TestStore { store, path, vault, clock } = t;
+    let TestStore {
+        store,
+        path,
+        vault,
+        clock,
+    } = t;
     store.close().unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let mut head: Vec<u8> = conn.query_row("SELECT value FROM meta WHERE name = 'log_head'", [], |r| r.get(0)).unwrap();
+    let mut head: Vec<u8> = conn
+        .query_row("SELECT value FROM meta WHERE name = 'log_head'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     head[0] ^= 1;
-    conn.execute("UPDATE meta SET value = ?1 WHERE name = 'log_head'", [head]).unwrap();
+    conn.execute("UPDATE meta SET value = ?1 WHERE name = 'log_head'", [head])
+        .unwrap();
     drop(conn);
     let result = Store::open(&path, Unlock::Vault(&vault), OpenOptions::default(), clock);
-    assert!(matches!(result, Err(StoreError::Ledger(LedgerError::HeadMismatch))), "{:?}", result.err());
+    assert!(
+        matches!(result, Err(StoreError::Ledger(LedgerError::HeadMismatch))),
+        "{:?}",
+        result.err()
+    );
 }
