@@ -7,16 +7,20 @@ use azukari_core::crypto::{DevicePublicKey, KeyId, Sealed};
 use azukari_core::custody::{Applied, CustodyFold, Discrepancy};
 use azukari_core::ledger::{CardCheck, Envelope, EventBody, EventHash, IncidentKind, ReleaseTo};
 use azukari_core::model::{
-    AgreementId, AgreementMethod, AgreementScope, CardAuth, CustodyAgreement, DeviceId, EventId, Facility, FacilityId,
-    IncidentId, Item, ItemCategory, ItemId, ItemKind, Locker, LockerId, LockerKind, Purpose, RequestId, Resident,
-    ResidentId, Role, Signatory, Staff, StaffId,
+    AgreementId, AgreementMethod, AgreementScope, CardAuth, CustodyAgreement, DeviceId, EventId,
+    Facility, FacilityId, IncidentId, Item, ItemCategory, ItemId, ItemKind, Locker, LockerId,
+    LockerKind, Purpose, RequestId, Resident, ResidentId, Role, Signatory, Staff, StaffId,
 };
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
 fn sealed(n: u128) -> Sealed {
-    Sealed { key_id: KeyId(Uuid::from_u128(n)), nonce: [0; 12], ciphertext: vec![n as u8; 20] }
+    Sealed {
+        key_id: KeyId(Uuid::from_u128(n)),
+        nonce: [0; 12],
+        ciphertext: vec![n as u8; 20],
+    }
 }
 
 /// A small world: one facility, three devices, three staff, two lockers, two residents, four items.
@@ -41,9 +45,15 @@ impl World {
 
     /// The set-up events, all on device 0 before t = 1000.
     fn setup(&self) -> Vec<EventBody> {
-        let residents = [ResidentId(Uuid::from_u128(50)), ResidentId(Uuid::from_u128(51))];
+        let residents = [
+            ResidentId(Uuid::from_u128(50)),
+            ResidentId(Uuid::from_u128(51)),
+        ];
         let mut bodies = vec![EventBody::FacilityCreated {
-            facility: Facility { id: self.facility, name: "f".into() },
+            facility: Facility {
+                id: self.facility,
+                name: "f".into(),
+            },
             public_key: DevicePublicKey(vec![2; 33]),
         }];
         for (n, staff) in self.staff.iter().enumerate() {
@@ -60,7 +70,12 @@ impl World {
         }
         for (n, locker) in self.lockers.iter().enumerate() {
             bodies.push(EventBody::LockerRegistered {
-                locker: Locker { id: *locker, kind: LockerKind::CardLocker, name: format!("L{n}"), place: "1F".into() },
+                locker: Locker {
+                    id: *locker,
+                    kind: LockerKind::CardLocker,
+                    name: format!("L{n}"),
+                    place: "1F".into(),
+                },
             });
         }
         for (n, resident) in residents.iter().enumerate() {
@@ -82,7 +97,10 @@ impl World {
                         signatory: Signatory::Resident,
                         signatory_name: sealed(300),
                         relation: sealed(301),
-                        scope: AgreementScope { items: BTreeSet::from([ItemCategory::MynaCard]), pin_envelope: true },
+                        scope: AgreementScope {
+                            items: BTreeSet::from([ItemCategory::MynaCard]),
+                            pin_envelope: true,
+                        },
                         text: sealed(302),
                         text_sha256: [0; 32],
                         method: AgreementMethod::Paper,
@@ -93,7 +111,15 @@ impl World {
             }
         }
         for (n, item) in self.items.iter().enumerate() {
-            let kind = if n % 2 == 0 { ItemKind::MynaCard { auth: CardAuth::Pin } } else { ItemKind::PinEnvelope { envelope_number: sealed(400 + n as u128) } };
+            let kind = if n % 2 == 0 {
+                ItemKind::MynaCard {
+                    auth: CardAuth::Pin,
+                }
+            } else {
+                ItemKind::PinEnvelope {
+                    envelope_number: sealed(400 + n as u128),
+                }
+            };
             bodies.push(EventBody::ItemRegistered {
                 item: Item {
                     id: *item,
@@ -123,8 +149,22 @@ struct Op {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    (0u8..9, 0usize..4, 0usize..3, 0usize..3, 0usize..3, 1_000i64..50_000)
-        .prop_map(|(kind, item, staff, other, device, at)| Op { kind, item, staff, other, device, at })
+    (
+        0u8..9,
+        0usize..4,
+        0usize..3,
+        0usize..3,
+        0usize..3,
+        1_000i64..50_000,
+    )
+        .prop_map(|(kind, item, staff, other, device, at)| Op {
+            kind,
+            item,
+            staff,
+            other,
+            device,
+            at,
+        })
 }
 
 fn body_of(world: &World, op: &Op, n: usize) -> EventBody {
@@ -138,11 +178,26 @@ fn body_of(world: &World, op: &Op, n: usize) -> EventBody {
             due_at: Timestamp(op.at + 500),
             approval: None,
         },
-        2 | 3 => EventBody::Returned { item, to_locker: locker, card_check: CardCheck::NotChecked },
-        4 => EventBody::HandedOver { item, from: world.staff[op.staff], to: world.staff[op.other] },
+        2 | 3 => EventBody::Returned {
+            item,
+            to_locker: locker,
+            card_check: CardCheck::NotChecked,
+        },
+        4 => EventBody::HandedOver {
+            item,
+            from: world.staff[op.staff],
+            to: world.staff[op.other],
+        },
         5 => EventBody::DepositedWithHospital { item },
-        6 => EventBody::Released { item, to: ReleaseTo::Family },
-        7 => EventBody::IncidentOpened { incident: IncidentId(Uuid::from_u128(1000 + n as u128)), item: Some(item), kind: IncidentKind::LostInside },
+        6 => EventBody::Released {
+            item,
+            to: ReleaseTo::Family,
+        },
+        7 => EventBody::IncidentOpened {
+            incident: IncidentId(Uuid::from_u128(1000 + n as u128)),
+            item: Some(item),
+            kind: IncidentKind::LostInside,
+        },
         _ => EventBody::CheckoutRequested {
             request: RequestId(Uuid::from_u128(2000 + n as u128)),
             item,
@@ -157,7 +212,11 @@ fn events(world: &World, ops: &[Op]) -> Vec<(Envelope, EventHash)> {
     let mut seqs = [0u64; 3];
     let mut last_at = [999i64; 3];
     let mut out = Vec::new();
-    let mut push = |device: usize, at: i64, actor: Option<StaffId>, body: EventBody, out: &mut Vec<(Envelope, EventHash)>| {
+    let mut push = |device: usize,
+                    at: i64,
+                    actor: Option<StaffId>,
+                    body: EventBody,
+                    out: &mut Vec<(Envelope, EventHash)>| {
         seqs[device] += 1;
         let at = at.max(last_at[device]);
         last_at[device] = at;
@@ -180,7 +239,13 @@ fn events(world: &World, ops: &[Op]) -> Vec<(Envelope, EventHash)> {
         push(0, n as i64, None, body, &mut out);
     }
     for (n, op) in ops.iter().enumerate() {
-        push(op.device, op.at, Some(world.staff[op.staff]), body_of(world, op, n), &mut out);
+        push(
+            op.device,
+            op.at,
+            Some(world.staff[op.staff]),
+            body_of(world, op, n),
+            &mut out,
+        );
     }
     out
 }
@@ -253,12 +318,30 @@ proptest! {
 #[test]
 fn two_devices_checking_out_the_same_card_offline_give_exactly_one_discrepancy() {
     let world = World::new();
-    let a = Op { kind: 0, item: 0, staff: 0, other: 0, device: 1, at: 2_000 };
-    let b = Op { kind: 0, item: 0, staff: 1, other: 0, device: 2, at: 2_100 };
+    let a = Op {
+        kind: 0,
+        item: 0,
+        staff: 0,
+        other: 0,
+        device: 1,
+        at: 2_000,
+    };
+    let b = Op {
+        kind: 0,
+        item: 0,
+        staff: 1,
+        other: 0,
+        device: 2,
+        at: 2_100,
+    };
     let events = events(&world, &[a, b]);
     let fold = fold_all(&events);
-    let doubles: Vec<_> =
-        fold.state.recorded_discrepancies.iter().filter(|d| matches!(d, Discrepancy::DoubleCheckout { .. })).collect();
+    let doubles: Vec<_> = fold
+        .state
+        .recorded_discrepancies
+        .iter()
+        .filter(|d| matches!(d, Discrepancy::DoubleCheckout { .. }))
+        .collect();
     assert_eq!(doubles.len(), 1);
     let mut reversed = events.clone();
     reversed.reverse();
@@ -269,11 +352,25 @@ fn two_devices_checking_out_the_same_card_offline_give_exactly_one_discrepancy()
 fn a_pin_envelope_in_the_same_locker_as_the_card_and_an_item_without_agreement_are_discrepancies() {
     let world = World::new();
     // Item 1 (resident 0's PIN envelope) is returned into locker 0, where resident 0's card (item 0) lives.
-    let back = Op { kind: 2, item: 1, staff: 0, other: 0, device: 1, at: 3_000 };
+    let back = Op {
+        kind: 2,
+        item: 1,
+        staff: 0,
+        other: 0,
+        device: 1,
+        at: 3_000,
+    };
     let fold = fold_all(&events(&world, &[back]));
     let found = fold.state.discrepancies(Timestamp(4_000));
-    assert!(found.iter().any(|d| matches!(d, Discrepancy::PinEnvelopeWithCard { .. })));
+    assert!(
+        found
+            .iter()
+            .any(|d| matches!(d, Discrepancy::PinEnvelopeWithCard { .. }))
+    );
     // Resident 1 has no agreement: both of their items are held without one.
-    let without: Vec<_> = found.iter().filter(|d| matches!(d, Discrepancy::CustodyWithoutAgreement { .. })).collect();
+    let without: Vec<_> = found
+        .iter()
+        .filter(|d| matches!(d, Discrepancy::CustodyWithoutAgreement { .. }))
+        .collect();
     assert_eq!(without.len(), 2);
 }
