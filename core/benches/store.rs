@@ -446,7 +446,7 @@ fn run_handovers(
             "眼科の定期受診。家族が病院で合流する予定。",
         )
         .unwrap();
-    let signer = SoftwareSigner::make_random();
+    let signer = SoftwareSigner::make_random().unwrap();
     let mut sign = Vec::with_capacity(1000);
     for seq in 0..1000u64 {
         let envelope = Envelope {

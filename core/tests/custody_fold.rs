@@ -54,7 +54,7 @@ impl World {
                 id: self.facility,
                 name: "f".into(),
             },
-            public_key: DevicePublicKey(vec![2; 33]),
+            public_key: DevicePublicKey(vec![4; 65]),
         }];
         for (n, staff) in self.staff.iter().enumerate() {
             bodies.push(EventBody::StaffAdded {

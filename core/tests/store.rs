@@ -266,7 +266,7 @@ fn registered_second_device(
     t: &mut TestStore,
     admin: azukari_core::model::StaffId,
 ) -> (DeviceId, SoftwareSigner) {
-    let signer = SoftwareSigner::make_random();
+    let signer = SoftwareSigner::make_random().unwrap();
     let device = DeviceId::random();
     t.store
         .append(
@@ -337,7 +337,7 @@ fn an_event_from_an_unknown_device_a_forged_signature_and_a_gap_are_refused_and_
         audit: azukari_core::model::AuditId::random(),
     };
 
-    let stranger = SoftwareSigner::make_random();
+    let stranger = SoftwareSigner::make_random().unwrap();
     let unknown = foreign_event(&t, DeviceId::random(), 1, EventHash::ZERO, body())
         .sign(&stranger)
         .unwrap();

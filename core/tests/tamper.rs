@@ -20,7 +20,7 @@ fn ledger() -> (TempDir, TestStore, Vec<SignedEvent>, TrustAnchor, LogHead) {
     let dir = tempdir().unwrap();
     let mut t = TestStore::create(dir.path(), "facility").unwrap();
     let facility = demo::seed(&mut t.store, 3).unwrap();
-    let tablet = SoftwareSigner::make_random();
+    let tablet = SoftwareSigner::make_random().unwrap();
     let device = DeviceId::random();
     t.store
         .append(
@@ -165,7 +165,7 @@ fn every_truncation_is_detected_against_the_head() {
 fn a_ledger_from_another_founder_is_refused() {
     let (_dir, _t, events, anchor, head) = ledger();
     let impostor = TrustAnchor {
-        founding_key: SoftwareSigner::make_random().public_key(),
+        founding_key: SoftwareSigner::make_random().unwrap().public_key(),
         ..anchor
     };
     let result = verify_log(&events, &impostor, Some(&head), VerifyMode::EverySignature);

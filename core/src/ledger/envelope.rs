@@ -249,7 +249,7 @@ mod tests {
 
     #[test]
     fn encoding_round_trips_and_refuses_other_versions_and_trailing_bytes() {
-        let signer = SoftwareSigner::make_random();
+        let signer = SoftwareSigner::make_random().unwrap();
         for body in snapshot_bodies() {
             let envelope = fixed_envelope(body);
             let signed = envelope.sign(&signer).unwrap();
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn the_hash_covers_the_signature() {
-        let signer = SoftwareSigner::make_random();
+        let signer = SoftwareSigner::make_random().unwrap();
         let signed = fixed_envelope(snapshot_bodies().remove(0))
             .sign(&signer)
             .unwrap();

@@ -237,7 +237,7 @@ mod tests {
 
     #[test]
     fn device_registered_is_the_variant_the_fast_path_looks_for() {
-        let signer = SoftwareSigner::make_random();
+        let signer = SoftwareSigner::make_random().unwrap();
         let envelope = Envelope {
             event_id: EventId::new_v7(),
             facility: FacilityId::random(),

@@ -156,7 +156,7 @@ impl Store {
         )?;
         let mut ring = KeyRing::new(&store_id, data_key_id, data_key, 0);
         let canary = ring.seal_canary()?;
-        let signer = SoftwareSigner::make_random();
+        let signer = SoftwareSigner::make_random()?;
         let sealed_signer = ring.seal(
             KeyOwner::Facility,
             &Aad::new("devices", "signing_key", device.as_bytes()),
