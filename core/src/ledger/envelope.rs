@@ -37,24 +37,6 @@ impl EventHash {
     }
 }
 
-/// The running hash over a whole local log, in log order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogHash(pub [u8; 32]);
-
-impl LogHash {
-    /// The log hash of an empty log.
-    pub const EMPTY: LogHash = LogHash([0; 32]);
-
-    /// The log hash after appending the event `event` to a log whose hash is `self`.
-    pub fn extend(&self, event: &EventHash) -> LogHash {
-        let mut hasher = Sha256::new();
-        hasher.update(b"azukari/log/v1");
-        hasher.update(self.0);
-        hasher.update(event.0);
-        LogHash(hasher.finalize().into())
-    }
-}
-
 /// Lower-case hex of some bytes.
 pub(crate) fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

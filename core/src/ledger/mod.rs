@@ -4,18 +4,21 @@
 //! - [`body`]: what can happen ([`EventBody`]).
 //! - [`envelope`]: who recorded it, when, where in the device's chain; the canonical versioned encoding that
 //!   hashes and signatures cover.
+//! - [`log_hash`]: the commitment to a whole local log and the resumable hasher that keeps it on every append.
 //! - [`verify`]: checking a log — chains, signatures, duplicates, order and a trusted head.
 
 pub mod body;
 pub mod envelope;
+pub mod log_hash;
 pub mod verify;
 
 pub use body::{
     AuditFinding, AuditSummary, CardCheck, EventBody, IncidentKind, IncidentStep, ReleaseTo,
     RetireReason,
 };
-pub use envelope::{Envelope, EnvelopeHeader, EventHash, FORMAT_VERSION, LogHash, SignedEvent};
-pub use verify::{LogHead, TrustAnchor, VerifyMode, VerifyReport, verify_log};
+pub use envelope::{Envelope, EnvelopeHeader, EventHash, FORMAT_VERSION, SignedEvent};
+pub use log_hash::{LOG_DOMAIN_BLOCK, LogHash, LogHasher, LogHead};
+pub use verify::{TrustAnchor, VerifyMode, VerifyReport, verify_log};
 
 use crate::model::DeviceId;
 

@@ -4,7 +4,7 @@
 //! A log is trusted from its first event, `FacilityCreated`, signed by the founding device whose key is the
 //! [`TrustAnchor`]; later devices are trusted because an already-trusted device registered them.
 
-use super::{EventBody, EventHash, LedgerError, LogHash, SignedEvent};
+use super::{EventBody, EventHash, LedgerError, LogHasher, LogHead, SignedEvent};
 use crate::crypto::DevicePublicKey;
 use crate::model::{DeviceId, EventId, FacilityId};
 use serde::{Deserialize, Serialize};
@@ -19,16 +19,6 @@ pub struct TrustAnchor {
     pub founding_device: DeviceId,
     /// Its public key.
     pub founding_key: DevicePublicKey,
-}
-
-/// A commitment to a whole log: its length and running hash. The store keeps one authenticated with a keyed
-/// hash; an export carries one signed by the exporting device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogHead {
-    /// Number of events.
-    pub length: u64,
-    /// Running hash over them, in log order.
-    pub log_hash: LogHash,
 }
 
 /// How thoroughly to check signatures.
@@ -71,7 +61,7 @@ pub fn verify_log(
 ) -> Result<VerifyReport, LedgerError> {
     let mut chains: HashMap<DeviceId, DeviceChain> = HashMap::new();
     let mut seen: HashSet<EventId> = HashSet::with_capacity(events.len());
-    let mut log_hash = LogHash::EMPTY;
+    let mut log_hasher = LogHasher::new();
 
     for (index, event) in events.iter().enumerate() {
         let at = |e: LedgerError| relocate(e, index);
@@ -102,7 +92,7 @@ pub fn verify_log(
                     last_index: None,
                 },
             );
-            log_hash = log_hash.extend(&hash);
+            log_hasher.push(&hash);
             continue;
         }
 
@@ -142,7 +132,7 @@ pub fn verify_log(
                 last_index: None,
             });
         }
-        log_hash = log_hash.extend(&hash);
+        log_hasher.push(&hash);
     }
 
     if events.is_empty() {
@@ -157,10 +147,7 @@ pub fn verify_log(
             }
         }
     }
-    let computed = LogHead {
-        length: events.len() as u64,
-        log_hash,
-    };
+    let computed = LogHead::from_hasher(log_hasher);
     if let Some(trusted) = head {
         if trusted.length != computed.length {
             return Err(LedgerError::LengthMismatch {

@@ -3,8 +3,9 @@
 //! One file per facility per device (plus SQLite's `-wal` and `-shm`). WAL mode with `synchronous=FULL`, so a
 //! commit is on disk when [`Store::append`] returns: an acknowledged handover survives a crash or a pulled
 //! battery. Foreign keys on. The `events` table is append-only inside SQLite itself (triggers abort any UPDATE or
-//! DELETE), and the local log's length and running hash are kept in a head authenticated with a keyed hash, so
-//! cutting events off the end is detected even by someone who drops the triggers.
+//! DELETE), and the local log's length and commitment ([`crate::ledger::LogHead`], with the hasher state to extend
+//! it on the next append) are kept in a head authenticated with a keyed hash; each event row also keeps the
+//! commitment after it, so cutting events off the end is detected at open even by someone who drops the triggers.
 //!
 //! A database that turns out damaged or not a database when opened is moved aside (quarantined), never deleted,
 //! and the error says where it went; the device then restores from the hub.
@@ -178,10 +179,7 @@ impl Store {
             device,
             signer: Box::new(signer),
             anchor: anchor.clone(),
-            head: LogHead {
-                length: 0,
-                log_hash: crate::ledger::LogHash::EMPTY,
-            },
+            head: LogHead::empty(),
             devices: HashMap::new(),
             fold: CustodyFold::default(),
             appended_since_snapshot: 0,
@@ -497,10 +495,7 @@ impl Store {
         extra: impl FnOnce(&Transaction<'_>) -> Result<(), StoreError>,
     ) -> Result<Appended, StoreError> {
         let hash = signed.hash();
-        let head = LogHead {
-            length: self.head.length + 1,
-            log_hash: self.head.log_hash.extend(&hash),
-        };
+        let head = self.head.after(&hash);
         let changes = self.ring.pending_changes();
         let head_blob = head_blob(&self.ring, &head)?;
         let tx = self.conn.transaction()?;
@@ -939,7 +934,9 @@ fn check_tail(conn: &Connection, head: &LogHead) -> Result<(), StoreError> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let (length, log_hash) = last.map(|(i, h)| (i as u64, h)).unwrap_or((0, vec![0; 32]));
+    let (length, log_hash) = last
+        .map(|(i, h)| (i as u64, h))
+        .unwrap_or_else(|| (0, LogHead::empty().log_hash.0.to_vec()));
     if length != head.length {
         return Err(LedgerError::LengthMismatch {
             expected: head.length,
