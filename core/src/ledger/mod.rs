@@ -18,7 +18,9 @@ pub use body::{
 };
 pub use envelope::{Envelope, EnvelopeHeader, EventHash, FORMAT_VERSION, SignedEvent};
 pub use log_hash::{LOG_DOMAIN_BLOCK, LogHash, LogHasher, LogHead};
-pub use verify::{TrustAnchor, VerifyMode, VerifyReport, verify_log};
+pub use verify::{
+    TrustAnchor, VerifyMode, VerifyReport, verify_log, verify_log_with_threads, verify_threads,
+};
 
 use crate::model::DeviceId;
 
