@@ -14,15 +14,23 @@
 //! | [`store`] | the only code that opens SQLite: schema, migrations, keys, the append-only event table |
 //! | [`ledger`] | event types, their canonical encoding, per-device hash chains, signatures and verification |
 //! | [`custody`] | the deterministic fold of events into custody state and discrepancies |
+//! | [`rules`] | the facility's rules in Cedar: `decide` before anything is written, reasons in both languages |
+//! | [`flows`] | one state machine per screen, returning display-ready view-models |
+//! | [`alerts`] | what needs attention: overdue, expiring certificates, audits and training due, incidents |
+//! | [`i18n`] | the message catalogue (Fluent), Japanese first, English second |
 //! | [`clock`] | time, always shown in Asia/Tokyo and injected so rules about time are testable |
 //! | [`demo`] | a demonstration facility and a day of handovers, for the example, benchmarks and tests |
 
+pub mod alerts;
 pub mod clock;
 pub mod crypto;
 pub mod custody;
 pub mod demo;
+pub mod flows;
+pub mod i18n;
 pub mod ledger;
 pub mod model;
+pub mod rules;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -35,6 +35,11 @@ pub enum Field {
     AgreementText,
     /// The free text of an "other" purpose (row: item id; key: the resident's).
     PurposeNote,
+    /// An approver's reason for denying a request (row: request id; key: the facility's).
+    DenialReason,
+    /// A reference recorded with an incident step, e.g. the police 受理番号 (row: incident id; key: the
+    /// facility's).
+    IncidentReference,
 }
 
 impl Field {
@@ -50,6 +55,8 @@ impl Field {
             Field::SignatoryRelation => ("agreement", "relation"),
             Field::AgreementText => ("agreement", "text"),
             Field::PurposeNote => ("checkout", "purpose_note"),
+            Field::IncidentReference => ("incident", "reference"),
+            Field::DenialReason => ("approval", "denial_reason"),
         }
     }
 }

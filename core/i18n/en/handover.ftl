@@ -1,0 +1,26 @@
+# Take out and return
+handover-title = Take out / return
+handover-scan-locker = Scan the locker's QR code.
+handover-choose-item = Choose the item.
+handover-locker-empty = Nothing in this locker can be taken out.
+handover-action-checkout = Take out
+handover-action-return = Return
+handover-choose-purpose = Choose why the item is taken out.
+handover-due = Purpose: { $purpose }. Due back: { $due }
+handover-allowed = Allowed.
+handover-needs-approval = A supervisor's approval is needed.
+handover-confirm-checkout = Record the take-out
+handover-request-approval = Ask for approval
+handover-check-approval = Check the approval
+handover-waiting = Waiting for a supervisor's approval.
+handover-approved = A supervisor approved.
+handover-approved-instruction = Approved. Record the take-out.
+handover-checked-out = Take-out recorded. Return the item to the same locker after use.
+handover-return-instruction = Hold the card to the phone to check it is the resident's card, then record the return.
+handover-card-not-checked = Card check: not checked (no card read)
+handover-card-matched = Card check: matches the registered card.
+handover-card-renewed = Card check: the same card (its certificate was renewed).
+handover-confirm-return = Record the return
+handover-returned = Return recorded.
+handover-handed-over = Handover to { $to } recorded.
+handover-released = Custody ended; the release was recorded.

@@ -1,0 +1,26 @@
+# 持ち出し・返却
+handover-title = 持ち出し・返却
+handover-scan-locker = 保管庫のQRコードを読み取ってください。
+handover-choose-item = 品目を選んでください。
+handover-locker-empty = この保管庫に持ち出せる品目はありません。
+handover-action-checkout = 持ち出す
+handover-action-return = 返却する
+handover-choose-purpose = 持ち出しの目的を選んでください。
+handover-due = 目的：{ $purpose }　返却予定：{ $due }
+handover-allowed = 持ち出せます。
+handover-needs-approval = 責任者の承認が必要です。
+handover-confirm-checkout = 持ち出しを記録する
+handover-request-approval = 承認を依頼する
+handover-check-approval = 承認を確認する
+handover-waiting = 責任者の承認を待っています。
+handover-approved = 責任者が承認しました。
+handover-approved-instruction = 承認されました。持ち出しを記録してください。
+handover-checked-out = 持ち出しを記録しました。使い終わったら同じ保管庫に返却してください。
+handover-return-instruction = カードをスマートフォンにかざして本人のカードか確認し、返却を記録してください。
+handover-card-not-checked = カードの確認：未確認（カードを読み取っていません）
+handover-card-matched = カードの確認：登録されたカードと一致しました。
+handover-card-renewed = カードの確認：同じカードです（電子証明書が更新されています）。
+handover-confirm-return = 返却を記録する
+handover-returned = 返却を記録しました。
+handover-handed-over = { $to }さんへの引き継ぎを記録しました。
+handover-released = 預かりを終了し、返却（引渡し）を記録しました。
