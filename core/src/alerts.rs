@@ -383,6 +383,7 @@ impl Alert {
                 "alert-agreement-missing"
             }
             Alert::Discrepancy(Discrepancy::PinEnvelopeWithCard { .. }) => "alert-pin-with-card",
+            Alert::Discrepancy(Discrepancy::CardMismatch { .. }) => "alert-card-mismatch",
             Alert::IncidentOpen {
                 kind: IncidentKind::Leak,
                 ..

@@ -29,3 +29,4 @@ incident-step-interim-certificate = apply for an eligibility certificate (資格
 incident-step-ppc-preliminary = preliminary report to the PPC (within about 3–5 days)
 incident-step-ppc-final = final report to the PPC (within 30 days)
 incident-step-person-notified = notify the person concerned
+alert-card-mismatch = { $subject }: the card tapped on return was not the registered card. The return was not recorded. Check the card.

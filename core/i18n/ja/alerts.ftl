@@ -29,3 +29,4 @@ incident-step-interim-certificate = 資格確認書の申請
 incident-step-ppc-preliminary = 個人情報保護委員会へ速報（概ね3〜5日以内）
 incident-step-ppc-final = 個人情報保護委員会へ確報（30日以内）
 incident-step-person-notified = 本人への通知
+alert-card-mismatch = { $subject }：返却時に読み取ったカードが登録されたカードと違いました。返却は記録されていません。カードを確認してください。

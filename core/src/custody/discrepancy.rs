@@ -72,4 +72,13 @@ pub enum Discrepancy {
         /// The locker holding both.
         locker: LockerId,
     },
+    /// A card tapped to return an item was not the item's card (the return was refused).
+    CardMismatch {
+        /// The item.
+        item: ItemId,
+        /// The refused return.
+        event: EventId,
+        /// When.
+        at: Timestamp,
+    },
 }

@@ -356,6 +356,33 @@ fn apply_body(state: &mut CustodyState, envelope: &Envelope, hash: EventHash) {
                 record.closed_at = Some(at);
             }
         }
+        EventBody::LabelKeyCreated { public_key } => {
+            // The first key stands; a second would be a conflict between devices, resolved by the fold order.
+            if state.label_key.is_none() {
+                state.label_key = Some(public_key.clone());
+            }
+        }
+        EventBody::LabelIssued { locker, serial } => {
+            let record = state.labels.entry(*locker).or_default();
+            record.current = record.current.max(*serial);
+        }
+        EventBody::LabelRevoked { locker, serial } => {
+            state
+                .labels
+                .entry(*locker)
+                .or_default()
+                .revoked
+                .insert(*serial);
+        }
+        EventBody::CardMismatch { item } => {
+            state
+                .recorded_discrepancies
+                .push(Discrepancy::CardMismatch {
+                    item: *item,
+                    event,
+                    at,
+                });
+        }
         EventBody::PolicyUpdated { version, policy } => {
             if state.policy.as_ref().is_none_or(|(v, _)| version > v) {
                 state.policy = Some((*version, policy.clone()));

@@ -169,8 +169,21 @@ pub struct CustodyState {
     pub policy: Option<(u32, String)>,
     /// Conflicts found between facts, in fold order.
     pub recorded_discrepancies: Vec<Discrepancy>,
+    /// The facility's label-signing public key, once created.
+    pub label_key: Option<Vec<u8>>,
+    /// QR labels per locker.
+    pub labels: BTreeMap<LockerId, LabelRecord>,
     /// Time of the latest event folded.
     pub as_of: Option<Timestamp>,
+}
+
+/// The QR labels of one locker.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelRecord {
+    /// Serial of the label in force (earlier serials are superseded).
+    pub current: u32,
+    /// Revoked serials.
+    pub revoked: BTreeSet<u32>,
 }
 
 impl CustodyState {

@@ -315,6 +315,30 @@ pub enum EventBody {
         /// The policy text.
         policy: String,
     },
+    /// The facility's locker-label signing key was created; labels verify offline against this public key.
+    LabelKeyCreated {
+        /// The public key (Ed25519, 32 bytes).
+        public_key: Vec<u8>,
+    },
+    /// A QR label was issued for a locker; it supersedes every earlier label of that locker.
+    LabelIssued {
+        /// The locker.
+        locker: LockerId,
+        /// The label's serial number, one more than the locker's previous label.
+        serial: u32,
+    },
+    /// A locker's label was revoked (lost, damaged, copied).
+    LabelRevoked {
+        /// The locker.
+        locker: LockerId,
+        /// The revoked label's serial number.
+        serial: u32,
+    },
+    /// A card tapped to return an item was not the item's card; the return was refused.
+    CardMismatch {
+        /// The item whose return was refused.
+        item: ItemId,
+    },
 }
 
 impl EventBody {
@@ -350,6 +374,10 @@ impl EventBody {
             EventBody::IncidentStepDone { .. } => "incident_step_done",
             EventBody::IncidentClosed { .. } => "incident_closed",
             EventBody::PolicyUpdated { .. } => "policy_updated",
+            EventBody::LabelKeyCreated { .. } => "label_key_created",
+            EventBody::LabelIssued { .. } => "label_issued",
+            EventBody::LabelRevoked { .. } => "label_revoked",
+            EventBody::CardMismatch { .. } => "card_mismatch",
         }
     }
 }

@@ -41,7 +41,7 @@ use zeroize::Zeroizing;
 pub const DEFAULT_SNAPSHOT_EVERY: u64 = 1_000;
 
 /// The snapshot encoding version; a snapshot of another version is ignored and the state refolded.
-const SNAPSHOT_FORMAT: u8 = 1;
+const SNAPSHOT_FORMAT: u8 = 2;
 
 /// What a new store needs.
 pub struct CreateOptions<'a> {
