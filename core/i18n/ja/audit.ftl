@@ -1,1 +1,19 @@
 # audit
+audit-title = 監査（棚卸し）
+audit-instruction-start = 保管庫の中身と記録を照らし合わせます。「監査を始める」を押してください。
+audit-instruction-scan = 保管庫のQRコードを読み取ってください。すべての保管庫を確認したら、監査を完了します。
+audit-instruction-locker = { $locker }：記録上ここにあるはずの品目です。1つずつ「あり」「なし」を記録してください。記録にない品目があれば、そのラベルを読み取ってください。
+audit-instruction-completed = 監査を完了しました。結果は台帳に署名付きで記録されています。
+audit-button-start = 監査を始める
+audit-button-found = あり
+audit-button-missing = なし
+audit-button-complete = 監査を完了する
+audit-finding-unchecked = 未確認
+audit-finding-found = あり
+audit-finding-missing = なし
+audit-finding-unexpected = 記録にない品目
+audit-progress = { $expected }件中 { $checked }件を確認しました
+audit-locker-progress = { $expected }件中 { $checked }件
+audit-completion-note = 未確認の品目が{ $count }件あります。このまま完了すると「なし」として記録されます。
+audit-summary = 記録上の品目 { $expected }件のうち、あり { $found }件・なし { $missing }件、記録にない品目 { $unexpected }件
+audit-error-expected-here = この品目は記録上この保管庫にあります。一覧で「あり」を選んでください。

@@ -17,7 +17,10 @@
 //! | [`board`] | what is where, out, overdue; alerts |
 
 pub mod approval;
+pub mod audit;
+pub mod consent;
 pub mod handover;
+pub mod incident;
 
 mod error;
 mod labels;
