@@ -41,6 +41,7 @@ pub const SOURCES: [(Locale, &[(&str, &str)]); 2] = [
             ("incident.ftl", include_str!("../i18n/ja/incident.ftl")),
             ("setup.ftl", include_str!("../i18n/ja/setup.ftl")),
             ("board.ftl", include_str!("../i18n/ja/board.ftl")),
+            ("card.ftl", include_str!("../i18n/ja/card.ftl")),
         ],
     ),
     (
@@ -56,6 +57,7 @@ pub const SOURCES: [(Locale, &[(&str, &str)]); 2] = [
             ("incident.ftl", include_str!("../i18n/en/incident.ftl")),
             ("setup.ftl", include_str!("../i18n/en/setup.ftl")),
             ("board.ftl", include_str!("../i18n/en/board.ftl")),
+            ("card.ftl", include_str!("../i18n/en/card.ftl")),
         ],
     ),
 ];
@@ -178,6 +180,7 @@ pub const MESSAGE_PREFIXES: &[&str] = &[
     "audit-",
     "setup-",
     "board-",
+    "card-",
 ];
 
 #[cfg(test)]
@@ -248,15 +251,19 @@ mod tests {
                     stack.push(path);
                 } else if path.extension().is_some_and(|e| e == "rs") {
                     let source = std::fs::read_to_string(&path).unwrap();
-                    for literal in source.split('"').skip(1).step_by(2) {
-                        let looks_like_id = literal.contains('-')
+                    let pieces: Vec<&str> = source.split('"').collect();
+                    for (i, literal) in pieces.iter().enumerate().skip(1).step_by(2) {
+                        // A byte string (`b"card-serial"`, a hash domain) is never a message id.
+                        let byte_string = pieces[i - 1].ends_with('b');
+                        let looks_like_id = !byte_string
+                            && literal.contains('-')
                             && !literal.ends_with('-')
                             && !rule_ids.contains(literal)
                             && literal
                                 .chars()
                                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                             && MESSAGE_PREFIXES.iter().any(|p| literal.starts_with(p));
-                        if looks_like_id && !ja.contains(literal) {
+                        if looks_like_id && !ja.contains(*literal) {
                             missing.push(format!("{}: {literal}", path.display()));
                         }
                     }

@@ -15,6 +15,7 @@
 //! | [`ledger`] | event types, their canonical encoding, per-device hash chains, signatures and verification |
 //! | [`custody`] | the deterministic fold of events into custody state and discrepancies |
 //! | [`rules`] | the facility's rules in Cedar: `decide` before anything is written, reasons in both languages |
+//! | [`card`] | reading the My Number card over NFC without a PIN: keyed hashes of its identity, its expiry dates |
 //! | [`flows`] | one state machine per screen, returning display-ready view-models |
 //! | [`alerts`] | what needs attention: overdue, expiring certificates, audits and training due, incidents |
 //! | [`i18n`] | the message catalogue (Fluent), Japanese first, English second |
@@ -22,6 +23,7 @@
 //! | [`demo`] | a demonstration facility and a day of handovers, for the example, benchmarks and tests |
 
 pub mod alerts;
+pub mod card;
 pub mod clock;
 pub mod crypto;
 pub mod custody;

@@ -2,14 +2,17 @@
 //! shows a localized notice and writes nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use azukari_core::card::software::{Misbehaviour, SoftwareCard, SoftwareCardSpec};
+use azukari_core::card::{CardError, CardIdentity, read_card, register_card};
 use azukari_core::clock::Timestamp;
+use azukari_core::custody::Discrepancy;
 use azukari_core::custody::{Custody, RequestStatus};
 use azukari_core::demo::{self, DemoFacility};
 use azukari_core::flows::approval::{ApprovalInbox, ApprovalIntent};
 use azukari_core::flows::handover::{HandoverFlow, HandoverIntent, HandoverStep, PurposeChoice};
 use azukari_core::flows::{FlowError, NoticeKind, Session};
 use azukari_core::i18n::Locale;
-use azukari_core::ledger::{EventBody, ReleaseTo};
+use azukari_core::ledger::{CardCheck, EventBody, ReleaseTo};
 use azukari_core::model::{LockerId, StaffId};
 use azukari_core::testing::TestStore;
 use std::sync::Arc;
@@ -675,4 +678,274 @@ fn switching_the_locale_changes_every_string() {
         assert_ne!(a.label, b.label);
     }
     assert!(en.item.unwrap().ends_with("My Number insurance card"));
+}
+
+// The return step's card identity check, with software cards.
+
+fn date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn software_card(serial: &str) -> SoftwareCard {
+    SoftwareCard::new(SoftwareCardSpec::new(
+        serial,
+        date(2034, 5, 16),
+        date(2029, 5, 16),
+    ))
+    .unwrap()
+}
+
+impl Facility {
+    /// Register `card` as the card of `item`, as the administrator does in setup.
+    fn register(&mut self, item: azukari_core::model::ItemId, card: &mut SoftwareCard) {
+        let reading = read_card(card).unwrap();
+        let mut record = self.session.store().state().items[&item].item.clone();
+        register_card(self.session.store_mut(), &mut record, reading).unwrap();
+        self.as_staff(self.f.admin);
+        self.session
+            .record(EventBody::ItemUpdated { item: record })
+            .unwrap();
+    }
+
+    /// Take `item` to the clinic as the first handler and come back to its locker: the return's card check.
+    fn out_and_back(&mut self, item: azukari_core::model::ItemId) -> HandoverFlow {
+        self.at(10, 0);
+        self.as_staff(self.f.handlers[0]);
+        let locker = self.home(item);
+        let mut flow = HandoverFlow::new();
+        self.handle(&mut flow, HandoverIntent::ScanLocker { locker })
+            .unwrap();
+        self.handle(&mut flow, HandoverIntent::ChooseItem { item })
+            .unwrap();
+        self.handle(
+            &mut flow,
+            HandoverIntent::ChoosePurpose {
+                purpose: PurposeChoice::MedicalVisit,
+                note: None,
+            },
+        )
+        .unwrap();
+        self.handle(&mut flow, HandoverIntent::Confirm).unwrap();
+        self.at(11, 30);
+        let mut back = HandoverFlow::new();
+        self.handle(&mut back, HandoverIntent::ScanLocker { locker })
+            .unwrap();
+        self.handle(&mut back, HandoverIntent::ChooseItem { item })
+            .unwrap();
+        assert_eq!(back.view(&self.session).step, HandoverStep::CardCheck);
+        back
+    }
+
+    fn tap(&mut self, flow: &mut HandoverFlow, card: &mut SoftwareCard) -> Result<(), FlowError> {
+        flow.tap_card(&mut self.session, card)
+    }
+
+    fn last_event(&self) -> EventBody {
+        let events = self.session.store().events().unwrap();
+        events.last().unwrap().decode().unwrap().body
+    }
+
+    fn is_out(&self, item: azukari_core::model::ItemId) -> bool {
+        matches!(
+            self.session.store().state().items[&item].custody,
+            Custody::Out { holder, .. } if holder == self.f.handlers[0]
+        )
+    }
+}
+
+#[test]
+fn a_card_that_matches_its_registration_is_returned_as_matched() {
+    let mut w = facility();
+    let item = w.f.cards[0];
+    let mut card = software_card("AB1234567890123");
+    w.register(item, &mut card);
+    let mut flow = w.out_and_back(item);
+    let head = w.head();
+
+    w.tap(&mut flow, &mut card).unwrap();
+    // A matching card writes nothing until the return is confirmed.
+    assert_eq!(w.head(), head);
+    let view = flow.view(&w.session);
+    assert_eq!(view.step, HandoverStep::CardCheck);
+    assert!(view.card_check.unwrap().contains("一致しました"));
+    assert!(view.notice.is_none());
+    w.handle(&mut flow, HandoverIntent::Confirm).unwrap();
+    assert_eq!(flow.view(&w.session).step, HandoverStep::Returned);
+    assert!(matches!(
+        w.last_event(),
+        EventBody::Returned {
+            item: i,
+            card_check: CardCheck::Matched,
+            ..
+        } if i == item
+    ));
+}
+
+#[test]
+fn a_renewed_certificate_matches_and_updates_the_items_dates() {
+    let mut w = facility();
+    let item = w.f.cards[1];
+    let mut card = software_card("AB1234567890123");
+    w.register(item, &mut card);
+    assert_eq!(
+        w.session.store().state().items[&item]
+            .item
+            .certificate_expires_on,
+        Some(date(2029, 5, 16))
+    );
+    // Renewed at the city office while in custody: same card, new certificate.
+    card.renew_certificate(date(2034, 5, 16)).unwrap();
+    let mut flow = w.out_and_back(item);
+    let head = w.head();
+
+    w.tap(&mut flow, &mut card).unwrap();
+    assert_eq!(w.head().saturating_sub(head), 1);
+    let EventBody::ItemUpdated { item: updated } = w.last_event() else {
+        panic!("the renewal is recorded")
+    };
+    assert_eq!(updated.id, item);
+    assert_eq!(updated.certificate_expires_on, Some(date(2034, 5, 16)));
+    let record = &w.session.store().state().items[&item].item;
+    assert_eq!(record.certificate_expires_on, Some(date(2034, 5, 16)));
+    // The item now remembers the new certificate.
+    let tapped = CardIdentity::from_reading(w.session.store(), read_card(&mut card).unwrap());
+    assert_eq!(
+        w.session.store().open_card_identity(record).unwrap(),
+        Some(tapped)
+    );
+    let view = flow.view(&w.session);
+    assert!(view.card_check.unwrap().contains("電子証明書が更新"));
+
+    w.handle(&mut flow, HandoverIntent::Confirm).unwrap();
+    assert!(matches!(
+        w.last_event(),
+        EventBody::Returned {
+            card_check: CardCheck::MatchedWithNewCertificate,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn another_residents_card_refuses_the_return_and_raises_a_discrepancy() {
+    let mut w = facility();
+    let item = w.f.cards[0];
+    let mut card = software_card("AB1234567890123");
+    let mut wrong = software_card("CD9876543210987");
+    w.register(item, &mut card);
+    let mut flow = w.out_and_back(item);
+    let head = w.head();
+
+    let refused = w.tap(&mut flow, &mut wrong);
+    assert!(matches!(refused, Err(FlowError::CardMismatch)));
+    // Only the mismatch is recorded: the item is still out with the handler.
+    assert_eq!(w.head().saturating_sub(head), 1);
+    assert!(matches!(w.last_event(), EventBody::CardMismatch { item: i } if i == item));
+    assert!(w.is_out(item));
+    assert!(
+        w.session
+            .store()
+            .state()
+            .recorded_discrepancies
+            .iter()
+            .any(|d| matches!(d, Discrepancy::CardMismatch { item: i, .. } if *i == item))
+    );
+    let view = flow.view(&w.session);
+    assert_eq!(view.step, HandoverStep::CardCheck);
+    let notice = view.notice.unwrap();
+    assert_eq!(notice.kind, NoticeKind::Error);
+    assert!(notice.text.contains("登録されたカードと違います"));
+
+    // Confirming without a card does not get around the refusal, in this flow or a new one.
+    let head = w.head();
+    assert!(matches!(
+        w.handle(&mut flow, HandoverIntent::Confirm),
+        Err(FlowError::CardMismatch)
+    ));
+    let mut again = HandoverFlow::new();
+    let locker = w.home(item);
+    w.handle(&mut again, HandoverIntent::ScanLocker { locker })
+        .unwrap();
+    w.handle(&mut again, HandoverIntent::ChooseItem { item })
+        .unwrap();
+    assert!(matches!(
+        w.handle(&mut again, HandoverIntent::Confirm),
+        Err(FlowError::CardMismatch)
+    ));
+    assert_eq!(w.head(), head);
+    assert!(w.is_out(item));
+
+    // The right card returns it.
+    w.tap(&mut flow, &mut card).unwrap();
+    w.handle(&mut flow, HandoverIntent::Confirm).unwrap();
+    assert!(matches!(
+        w.session.store().state().items[&item].custody,
+        Custody::InLocker { .. }
+    ));
+}
+
+#[test]
+fn a_card_that_moves_away_mid_read_leaves_the_step_as_it_was() {
+    let mut w = facility();
+    let item = w.f.cards[0];
+    let mut card = software_card("AB1234567890123");
+    w.register(item, &mut card);
+    let mut flow = w.out_and_back(item);
+    let head = w.head();
+
+    card.misbehave(Misbehaviour::TagLostAfter(card.sent().len() + 6));
+    let lost = w.tap(&mut flow, &mut card);
+    let Err(FlowError::Card(error)) = lost else {
+        panic!("a lost tag is a card error")
+    };
+    assert_eq!(error, CardError::TagLost);
+    assert!(error.is_retryable());
+    assert_eq!(w.head(), head);
+    let view = flow.view(&w.session);
+    assert_eq!(view.step, HandoverStep::CardCheck);
+    assert!(view.card_check.unwrap().contains("未確認"));
+    assert!(view.notice.unwrap().text.contains("もう一度"));
+
+    card.behave();
+    w.tap(&mut flow, &mut card).unwrap();
+    assert!(flow.view(&w.session).notice.is_none());
+    assert!(
+        flow.view(&w.session)
+            .card_check
+            .unwrap()
+            .contains("一致しました")
+    );
+}
+
+#[test]
+fn a_card_cannot_be_checked_when_none_is_registered_or_out_of_step() {
+    let mut w = facility();
+    let item = w.f.cards[0];
+    let mut card = software_card("AB1234567890123");
+    w.at(10, 0);
+    w.as_staff(w.f.handlers[0]);
+    // Not on the return step.
+    let mut idle = HandoverFlow::new();
+    assert!(matches!(
+        w.tap(&mut idle, &mut card),
+        Err(FlowError::OutOfOrder)
+    ));
+    assert!(card.sent().is_empty());
+
+    let mut flow = w.out_and_back(item);
+    let head = w.head();
+    assert!(matches!(
+        w.tap(&mut flow, &mut card),
+        Err(FlowError::CardNotRegistered)
+    ));
+    assert_eq!(w.head(), head);
+    assert!(
+        flow.view(&w.session)
+            .notice
+            .is_some_and(|n| n.text.contains("カードが登録されていない"))
+    );
+    assert_eq!(
+        FlowError::CardNotRegistered.message(Locale::En),
+        "No card is registered for this item, so it cannot be compared. Register the card in setup."
+    );
 }

@@ -1,5 +1,6 @@
 //! Why an intent was refused. Every variant words itself through the catalogue; none carries personal data.
 
+use crate::card::CardError;
 use crate::i18n::{Arg, Locale, catalog};
 use crate::rules::{PolicyError, Reason};
 use crate::store::StoreError;
@@ -46,6 +47,15 @@ pub enum FlowError {
     /// The request is unknown or already decided.
     #[error("no pending request")]
     NoPendingRequest,
+    /// The tapped card could not be read. When [`CardError::is_retryable`], the step stays as it was: tap again.
+    #[error(transparent)]
+    Card(#[from] CardError),
+    /// The tapped card is not the item's card: the return is refused and a discrepancy was recorded.
+    #[error("the tapped card is not the item's card")]
+    CardMismatch,
+    /// No card is registered for the item, so a tapped card cannot be compared with it.
+    #[error("no card is registered for the item")]
+    CardNotRegistered,
     /// A policy text was refused.
     #[error(transparent)]
     Policy(#[from] PolicyError),
@@ -80,6 +90,9 @@ impl FlowError {
             FlowError::ApprovalDenied => catalog.text("flow-error-approval-denied"),
             FlowError::StillWaiting => catalog.text("flow-error-still-waiting"),
             FlowError::NoPendingRequest => catalog.text("flow-error-no-pending-request"),
+            FlowError::Card(error) => error.message(locale),
+            FlowError::CardMismatch => catalog.text("card-mismatch"),
+            FlowError::CardNotRegistered => catalog.text("card-not-registered"),
             FlowError::Policy(error) => catalog.format(
                 "flow-error-policy",
                 &[("detail", Arg::from(error.to_string()))],

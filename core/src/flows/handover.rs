@@ -5,6 +5,7 @@
 
 use super::{FlowError, Labels, Notice, NoticeKind, ReasonView, Session};
 use crate::alerts::default_minutes_out;
+use crate::card::{CardIdentity, CardMatch, CardTransceiver, match_identity, read_card};
 use crate::clock::Timestamp;
 use crate::crypto::KeyOwner;
 use crate::custody::{Custody, RequestStatus};
@@ -439,6 +440,9 @@ impl HandoverFlow {
                     check,
                 },
             ) => {
+                if *check == CardCheck::NotChecked && card_refused_since_checkout(session, *item) {
+                    return Err(FlowError::CardMismatch);
+                }
                 let decision = item_decision(session, *item, Action::Return, |_| {})?;
                 if let Decision::Denied { reasons } | Decision::NeedsApproval { reasons, .. } =
                     decision
@@ -495,6 +499,31 @@ impl HandoverFlow {
                 Ok(State::Released { item })
             }
             _ => Err(FlowError::OutOfOrder),
+        }
+    }
+
+    /// On the return step, read the card tapped on the phone and compare it with the item's registered card.
+    ///
+    /// The same card sets the check to matched. The same card with a renewed certificate matches too, and the
+    /// item's new dates and identity are recorded (`ItemUpdated`). Another card refuses the return: a
+    /// `CardMismatch` is recorded for a supervisor, [`FlowError::CardMismatch`] is returned, and from then on only
+    /// the right card returns the item. A read error records nothing and leaves the step as it was, with a
+    /// notice; when [`crate::card::CardError::is_retryable`] (the card moved away, no answer in time), tap again.
+    pub fn tap_card(
+        &mut self,
+        session: &mut Session,
+        card: &mut dyn CardTransceiver,
+    ) -> Result<(), FlowError> {
+        match check_card(&self.state, session, card) {
+            Ok(next) => {
+                self.state = next;
+                self.error = None;
+                Ok(())
+            }
+            Err(error) => {
+                self.error = Some(error.message(session.locale));
+                Err(error)
+            }
         }
     }
 
@@ -807,4 +836,73 @@ fn check_out(
         approval,
     })?;
     Ok(State::CheckedOut { item })
+}
+
+/// The return step's card check: read the tapped card and compare it with the item's registered card.
+fn check_card(
+    state: &State,
+    session: &mut Session,
+    card: &mut dyn CardTransceiver,
+) -> Result<State, FlowError> {
+    session.actor()?;
+    let State::CardCheck {
+        locker,
+        item,
+        check: previous,
+    } = state
+    else {
+        return Err(FlowError::OutOfOrder);
+    };
+    let (locker, item, previous) = (*locker, *item, *previous);
+    let record = session
+        .store()
+        .state()
+        .items
+        .get(&item)
+        .ok_or(FlowError::UnknownItem)?
+        .item
+        .clone();
+    if !matches!(record.kind, crate::model::ItemKind::MynaCard { .. }) {
+        return Err(FlowError::OutOfOrder);
+    }
+    let registered = session
+        .store()
+        .open_card_identity(&record)?
+        .ok_or(FlowError::CardNotRegistered)?;
+    let tapped = CardIdentity::from_reading(session.store(), read_card(card)?);
+    let check = match match_identity(&registered, &tapped) {
+        // Tapped again after the renewal was recorded: still say the certificate was renewed.
+        CardMatch::Same if previous == CardCheck::MatchedWithNewCertificate => previous,
+        CardMatch::Same => CardCheck::Matched,
+        CardMatch::Renewed => {
+            let mut renewed = record;
+            session
+                .store_mut()
+                .set_card_identity(&mut renewed, &tapped)?;
+            session.record(EventBody::ItemUpdated { item: renewed })?;
+            CardCheck::MatchedWithNewCertificate
+        }
+        CardMatch::Different => {
+            session.record(EventBody::CardMismatch { item })?;
+            return Err(FlowError::CardMismatch);
+        }
+    };
+    Ok(State::CardCheck {
+        locker,
+        item,
+        check,
+    })
+}
+
+/// Whether a card tapped to return `item` was refused since the item went out: then only the right card, tapped
+/// and matched, returns it.
+fn card_refused_since_checkout(session: &Session, item: ItemId) -> bool {
+    let state = session.store().state();
+    let Some(Custody::Out { since, .. }) = state.items.get(&item).map(|r| &r.custody) else {
+        return false;
+    };
+    state.recorded_discrepancies.iter().any(|d| {
+        matches!(d, crate::custody::Discrepancy::CardMismatch { item: refused, at, .. }
+            if *refused == item && at >= since)
+    })
 }

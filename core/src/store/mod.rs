@@ -10,6 +10,7 @@
 //! A database that turns out damaged or not a database when opened is moved aside (quarantined), never deleted,
 //! and the error says where it went; the device then restores from the hub.
 
+mod card_identity;
 mod error;
 mod meta;
 mod schema;
