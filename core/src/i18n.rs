@@ -41,6 +41,7 @@ pub const SOURCES: [(Locale, &[(&str, &str)]); 2] = [
             ("incident.ftl", include_str!("../i18n/ja/incident.ftl")),
             ("setup.ftl", include_str!("../i18n/ja/setup.ftl")),
             ("board.ftl", include_str!("../i18n/ja/board.ftl")),
+            ("qr.ftl", include_str!("../i18n/ja/qr.ftl")),
             ("card.ftl", include_str!("../i18n/ja/card.ftl")),
         ],
     ),
@@ -57,6 +58,7 @@ pub const SOURCES: [(Locale, &[(&str, &str)]); 2] = [
             ("incident.ftl", include_str!("../i18n/en/incident.ftl")),
             ("setup.ftl", include_str!("../i18n/en/setup.ftl")),
             ("board.ftl", include_str!("../i18n/en/board.ftl")),
+            ("qr.ftl", include_str!("../i18n/en/qr.ftl")),
             ("card.ftl", include_str!("../i18n/en/card.ftl")),
         ],
     ),
@@ -181,6 +183,7 @@ pub const MESSAGE_PREFIXES: &[&str] = &[
     "setup-",
     "board-",
     "card-",
+    "qr-",
 ];
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //! | [`custody`] | the deterministic fold of events into custody state and discrepancies |
 //! | [`rules`] | the facility's rules in Cedar: `decide` before anything is written, reasons in both languages |
 //! | [`card`] | reading the My Number card over NFC without a PIN: keyed hashes of its identity, its expiry dates |
+//! | [`qr`] | locker labels: signed QR payloads, offline verification, A4 label sheets (SVG, PDF) |
 //! | [`flows`] | one state machine per screen, returning display-ready view-models |
 //! | [`alerts`] | what needs attention: overdue, expiring certificates, audits and training due, incidents |
 //! | [`i18n`] | the message catalogue (Fluent), Japanese first, English second |
@@ -32,6 +33,7 @@ pub mod flows;
 pub mod i18n;
 pub mod ledger;
 pub mod model;
+pub mod qr;
 pub mod rules;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]

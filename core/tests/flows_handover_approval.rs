@@ -949,3 +949,97 @@ fn a_card_cannot_be_checked_when_none_is_registered_or_out_of_step() {
         "No card is registered for this item, so it cannot be compared. Register the card in setup."
     );
 }
+
+#[test]
+fn a_caregiver_opens_a_locker_by_scanning_its_printed_label() {
+    let mut w = facility();
+    w.at(10, 0);
+    let card = w.f.cards[0];
+    let locker = w.home(card);
+    let admin = w.f.admin;
+    let labels = azukari_core::qr::issue_sheet(
+        w.session.store_mut(),
+        Some(admin),
+        &[locker],
+        "azukari.example.jp",
+    )
+    .unwrap();
+    w.as_staff(w.f.handlers[0]);
+    let mut flow = HandoverFlow::new();
+    w.handle(
+        &mut flow,
+        HandoverIntent::ScanLabel {
+            text: labels[0].url.clone(),
+        },
+    )
+    .unwrap();
+    let view = flow.view(&w.session);
+    assert_eq!(view.step, HandoverStep::ChooseItem);
+    assert_eq!(view.locker.as_deref(), Some(labels[0].locker_name.as_str()));
+    assert!(view.items.iter().any(|row| row.item == card));
+
+    // From here the handover goes on as after any scan.
+    w.handle(&mut flow, HandoverIntent::ChooseItem { item: card })
+        .unwrap();
+    w.handle(
+        &mut flow,
+        HandoverIntent::ChoosePurpose {
+            purpose: PurposeChoice::MedicalVisit,
+            note: None,
+        },
+    )
+    .unwrap();
+    w.handle(&mut flow, HandoverIntent::Confirm).unwrap();
+    assert_eq!(flow.view(&w.session).step, HandoverStep::CheckedOut);
+    assert!(matches!(
+        w.session.store().state().items[&card].custody,
+        Custody::Out { holder, .. } if holder == w.f.handlers[0]
+    ));
+}
+
+#[test]
+fn a_tampered_label_is_refused_with_a_localized_notice_and_writes_nothing() {
+    let mut w = facility();
+    w.at(10, 0);
+    let locker = w.home(w.f.cards[0]);
+    let admin = w.f.admin;
+    let genuine = azukari_core::qr::issue_label(w.session.store_mut(), Some(admin), locker)
+        .unwrap()
+        .url("azukari.example.jp");
+    // One character of the locker id, changed: the label now names other bytes than the facility signed.
+    let position = genuine.find("/l/").unwrap() + 3 + 30;
+    let mut tampered = genuine.clone().into_bytes();
+    tampered[position] = if tampered[position] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    let tampered = String::from_utf8(tampered).unwrap();
+
+    w.as_staff(w.f.handlers[0]);
+    let head = w.head();
+    let mut flow = HandoverFlow::new();
+    let error = w
+        .handle(&mut flow, HandoverIntent::ScanLabel { text: tampered })
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        FlowError::Label(azukari_core::qr::QrError::Tampered)
+    ));
+    let view = flow.view(&w.session);
+    assert_eq!(view.step, HandoverStep::ScanLocker);
+    assert_eq!(view.locker, None);
+    let notice = view.notice.unwrap();
+    assert_eq!(notice.kind, NoticeKind::Error);
+    assert!(notice.text.contains("署名"), "{}", notice.text);
+    assert!(error.message(Locale::En).contains("signature"));
+    assert_eq!(w.head(), head, "nothing was written");
+
+    // The genuine label still opens the locker, and the notice is gone.
+    w.handle(&mut flow, HandoverIntent::ScanLabel { text: genuine })
+        .unwrap();
+    let view = flow.view(&w.session);
+    assert_eq!(view.step, HandoverStep::ChooseItem);
+    assert_eq!(view.notice, None);
+    assert_eq!(w.head(), head);
+}

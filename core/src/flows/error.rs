@@ -2,6 +2,7 @@
 
 use crate::card::CardError;
 use crate::i18n::{Arg, Locale, catalog};
+use crate::qr::QrError;
 use crate::rules::{PolicyError, Reason};
 use crate::store::StoreError;
 
@@ -56,6 +57,9 @@ pub enum FlowError {
     /// No card is registered for the item, so a tapped card cannot be compared with it.
     #[error("no card is registered for the item")]
     CardNotRegistered,
+    /// A scanned QR code is not a valid label of this facility's lockers.
+    #[error(transparent)]
+    Label(#[from] QrError),
     /// A policy text was refused.
     #[error(transparent)]
     Policy(#[from] PolicyError),
@@ -93,6 +97,7 @@ impl FlowError {
             FlowError::Card(error) => error.message(locale),
             FlowError::CardMismatch => catalog.text("card-mismatch"),
             FlowError::CardNotRegistered => catalog.text("card-not-registered"),
+            FlowError::Label(error) => error.message(locale),
             FlowError::Policy(error) => catalog.format(
                 "flow-error-policy",
                 &[("detail", Arg::from(error.to_string()))],

@@ -12,6 +12,7 @@ use crate::custody::{Custody, RequestStatus};
 use crate::i18n::Arg;
 use crate::ledger::{CardCheck, EventBody, ReleaseTo};
 use crate::model::{Item, ItemId, LockerId, MunicipalProcedure, Purpose, RequestId, StaffId};
+use crate::qr::LabelPayload;
 use crate::rules::{Action, Decision, RuleContext, RuleRequest, Target, purpose_code};
 use crate::store::Field;
 use serde::Serialize;
@@ -77,10 +78,15 @@ impl PurposeChoice {
 /// What the caregiver can do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandoverIntent {
-    /// A locker's QR label was scanned.
+    /// A locker was chosen by its id (a label already verified, or a list).
     ScanLocker {
-        /// The locker the label names.
+        /// The locker.
         locker: LockerId,
+    },
+    /// A locker's QR label was scanned: the text the camera read, verified offline before the locker is opened.
+    ScanLabel {
+        /// The scanned text (the label's URL).
+        text: String,
     },
     /// An item was chosen from the list (to take out if it is in the locker, to return if you hold it).
     ChooseItem {
@@ -303,6 +309,10 @@ impl HandoverFlow {
                 if !session.store().state().lockers.contains_key(&locker) {
                     return Err(FlowError::UnknownLocker);
                 }
+                Ok(State::ChooseItem { locker })
+            }
+            (HandoverIntent::ScanLabel { text }, _) => {
+                let locker = LabelPayload::parse(&text)?.verify(session.store().state())?;
                 Ok(State::ChooseItem { locker })
             }
             (HandoverIntent::ChooseItem { item }, State::ChooseItem { locker }) => {

@@ -59,6 +59,11 @@ pub enum StoreError {
     /// A key or passphrase problem.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// The ledger names a label-signing key this store does not hold: it was made on another device.
+    #[error(
+        "the facility's label key is on another device; enroll this device from the hub to print labels / ラベル署名鍵が別の端末にあります。ハブからこの端末を登録してから印刷してください"
+    )]
+    LabelKeyElsewhere,
     /// Some other database failure.
     #[error("database error: {0} / データベースエラー")]
     Sqlite(String),

@@ -25,7 +25,11 @@ impl Meta {
         Meta::get_optional(conn, name)?.ok_or(StoreError::BadMeta(name))
     }
 
-    fn get_optional(conn: &Connection, name: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
+    /// The value of `name`, if present.
+    pub(super) fn get_optional(
+        conn: &Connection,
+        name: &'static str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(conn
             .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
                 r.get(0)

@@ -12,6 +12,7 @@
 
 mod card_identity;
 mod error;
+mod labels;
 mod meta;
 mod schema;
 mod sealing;

@@ -1,0 +1,25 @@
+# Locker labels (QR)
+qr-error-not-a-label = This is not an Azukari locker label. Scan the QR code on the label of a locker.
+qr-error-truncated = Only part of the QR code was read. Hold the phone so the whole label is on the screen and scan again.
+qr-error-unsupported-version = This app does not support this label format (version { $version }). Update the app.
+qr-error-other-facility = This label belongs to another facility. Scan one of this facility's locker labels.
+qr-error-tampered = The label's signature does not match: it may have been altered or forged. Do not use it and tell a supervisor.
+qr-error-revoked = This label (No. { $serial }) has been revoked. Ask a supervisor to put up a new label.
+qr-error-superseded = This is an old label (No. { $serial }); the label in use is No. { $current }. Remove the old label and scan the new one.
+qr-error-unknown-locker = This label's locker is not registered on this device yet. Sync with the hub, then scan again.
+qr-error-no-label-key = This device cannot check the facility's labels yet. Sync with the hub, then scan again.
+qr-error-locker-not-registered = This locker is not registered. Register the locker first.
+qr-error-not-issued = Label No. { $serial } was never issued for this locker.
+qr-error-serials-exhausted = No more labels can be issued for this locker.
+qr-error-font-missing = No Japanese font for the label PDF was found. On Debian or Ubuntu, install one with "sudo apt-get install fonts-ipaexfont-gothic" (or fonts-noto-cjk), then try again.
+qr-error-font-unreadable = The font file { $path } cannot be read. Choose another Japanese font.
+qr-error-layout-negative-length = A margin or gap of the label paper is negative. Check the settings.
+qr-error-layout-label-count = Label paper must have 1 to 10 columns and 1 to 20 rows.
+qr-error-layout-label-too-small = With this paper layout the labels are too small for the QR code and the text. Use fewer columns or rows.
+qr-error-bad-hub-host = The hub's host name is not valid (e.g. azukari.example.jp).
+qr-error-no-labels = There are no labels to print. Choose lockers first.
+qr-error-qr-encoding = The QR code cannot be made (the hub's host name is too long).
+qr-error-pdf = The PDF cannot be made: { $detail }
+qr-error-store = Nothing was recorded and nothing changed: { $detail }
+qr-sheet-serial = Label No. { $serial }
+qr-sheet-title = Locker labels ({ $facility })

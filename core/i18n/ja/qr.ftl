@@ -1,0 +1,25 @@
+# 保管庫ラベル（QR）
+qr-error-not-a-label = これは Azukari の保管庫ラベルではありません。保管庫に貼られたラベルのQRコードを読み取ってください。
+qr-error-truncated = QRコードの一部しか読み取れませんでした。ラベル全体が画面に入るようにして、もう一度読み取ってください。
+qr-error-unsupported-version = このラベルの形式（第{ $version }版）にはこのアプリは対応していません。アプリを更新してください。
+qr-error-other-facility = 別の施設のラベルです。この施設の保管庫ラベルを読み取ってください。
+qr-error-tampered = ラベルの署名が一致しません（改ざんまたは偽造のおそれがあります）。このラベルは使わず、責任者に報告してください。
+qr-error-revoked = このラベル（No.{ $serial }）は無効にされています。新しいラベルを貼るよう責任者に依頼してください。
+qr-error-superseded = 古いラベル（No.{ $serial }）です。いまのラベルは No.{ $current } です。古いラベルをはがし、新しいラベルを読み取ってください。
+qr-error-unknown-locker = このラベルの保管庫はこの端末にまだ登録されていません。ハブと同期してから、もう一度読み取ってください。
+qr-error-no-label-key = この施設のラベルを確かめる鍵がまだこの端末にありません。ハブと同期してから、もう一度読み取ってください。
+qr-error-locker-not-registered = この保管庫は登録されていません。先に保管庫を登録してください。
+qr-error-not-issued = この保管庫にラベル No.{ $serial } は発行されていません。
+qr-error-serials-exhausted = この保管庫にはこれ以上ラベルを発行できません。
+qr-error-font-missing = ラベルのPDFに使う日本語フォントが見つかりません。Debian / Ubuntu では「sudo apt-get install fonts-ipaexfont-gothic」（または fonts-noto-cjk）でインストールしてから、もう一度お試しください。
+qr-error-font-unreadable = フォントファイル { $path } を読み込めません。別の日本語フォントを指定してください。
+qr-error-layout-negative-length = ラベル用紙の余白・間隔に負の値があります。設定を確認してください。
+qr-error-layout-label-count = ラベル用紙の列数は1〜10、行数は1〜20にしてください。
+qr-error-layout-label-too-small = この用紙設定ではラベルが小さすぎて、QRコードと文字が収まりません。列数・行数を減らしてください。
+qr-error-bad-hub-host = ハブのホスト名が正しくありません（例：azukari.example.jp）。
+qr-error-no-labels = 印刷するラベルがありません。保管庫を選んでください。
+qr-error-qr-encoding = QRコードを作成できません（ハブのホスト名が長すぎます）。
+qr-error-pdf = PDFを作成できません：{ $detail }
+qr-error-store = 記録できませんでした。何も変更されていません：{ $detail }
+qr-sheet-serial = ラベル No.{ $serial }
+qr-sheet-title = 保管庫ラベル（{ $facility }）
