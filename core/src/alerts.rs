@@ -203,14 +203,14 @@ pub fn alerts(state: &CustodyState, now: Timestamp, settings: &AlertSettings) ->
             continue;
         }
         let item = &record.item;
-        if let Custody::Out { holder, due_at, .. } = record.custody {
-            if due_at < now {
-                found.push(Alert::Overdue {
-                    item: *id,
-                    holder,
-                    due_at,
-                });
-            }
+        if let Custody::Out { holder, due_at, .. } = record.custody
+            && due_at < now
+        {
+            found.push(Alert::Overdue {
+                item: *id,
+                holder,
+                due_at,
+            });
         }
         match item.kind.category() {
             ItemCategory::MynaCard => {
@@ -236,23 +236,23 @@ pub fn alerts(state: &CustodyState, now: Timestamp, settings: &AlertSettings) ->
                         });
                     }
                 }
-                if let Some(expires_on) = item.card_expires_on {
-                    if expires_on <= after(settings.document_warning_days) {
-                        found.push(Alert::CardExpiring {
-                            item: *id,
-                            expires_on,
-                        });
-                    }
+                if let Some(expires_on) = item.card_expires_on
+                    && expires_on <= after(settings.document_warning_days)
+                {
+                    found.push(Alert::CardExpiring {
+                        item: *id,
+                        expires_on,
+                    });
                 }
             }
             ItemCategory::EligibilityCertificate => {
-                if let Some(expires_on) = item.document_expires_on {
-                    if expires_on <= after(settings.document_warning_days) {
-                        found.push(Alert::EligibilityCertificateExpiring {
-                            item: *id,
-                            expires_on,
-                        });
-                    }
+                if let Some(expires_on) = item.document_expires_on
+                    && expires_on <= after(settings.document_warning_days)
+                {
+                    found.push(Alert::EligibilityCertificateExpiring {
+                        item: *id,
+                        expires_on,
+                    });
                 }
             }
             ItemCategory::LegacyInsuranceCard => {

@@ -190,13 +190,13 @@ fn admit(
     let id = resident.id;
     store.append(Some(demo.admin), EventBody::ResidentAdmitted { resident })?;
 
-    let with_pin = n % 3 == 0;
+    let with_pin = n.is_multiple_of(3);
     let mut items = BTreeSet::from([ItemCategory::MynaCard]);
     let has_certificate = n % 4 == 1;
     if has_certificate {
         items.insert(ItemCategory::EligibilityCertificate);
     }
-    let (signatory, relation) = if n % 2 == 0 {
+    let (signatory, relation) = if n.is_multiple_of(2) {
         (Signatory::FamilyWithConsent, "長女")
     } else {
         (Signatory::Resident, "本人")

@@ -1,1 +1,23 @@
 # board
+board-title = Custody board
+board-as-of = As of { $time }
+board-summary = { $held } held · { $out } out · { $overdue } overdue · { $alerts } needing attention
+board-filter-all = All items
+board-filter-resident = { $resident }'s items
+board-filter-locker = Items of { $locker }
+board-section-held = Where everything is
+board-section-out = Out
+board-section-overdue = Overdue
+board-section-alerts = Needs attention
+board-section-discrepancies = Discrepancies in the records
+board-empty-held = No items are held.
+board-empty-out = No items are out.
+board-empty-overdue = No items are overdue.
+board-empty-alerts = Nothing needs attention.
+board-empty-discrepancies = The records agree.
+board-severity-urgent = Urgent
+board-severity-warning = Soon
+board-severity-info = For information
+board-subject-facility = The facility
+board-subject-unknown-item = An unregistered item
+board-subject-resident-in-locker = { $resident } ({ $locker })

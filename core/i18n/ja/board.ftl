@@ -1,1 +1,23 @@
 # board
+board-title = 預かり状況
+board-as-of = { $time } 現在
+board-summary = 保管中 { $held } 件・持出中 { $out } 件・期限超過 { $overdue } 件・要対応 { $alerts } 件
+board-filter-all = すべての品目
+board-filter-resident = { $resident }様の品目
+board-filter-locker = { $locker }の品目
+board-section-held = どこに何があるか
+board-section-out = 持ち出し中
+board-section-overdue = 返却期限を過ぎた品目
+board-section-alerts = 要対応
+board-section-discrepancies = 記録の食い違い
+board-empty-held = 預かっている品目はありません。
+board-empty-out = 持ち出し中の品目はありません。
+board-empty-overdue = 返却期限を過ぎた品目はありません。
+board-empty-alerts = 対応が必要なことはありません。
+board-empty-discrepancies = 記録の食い違いはありません。
+board-severity-urgent = 至急
+board-severity-warning = 注意
+board-severity-info = お知らせ
+board-subject-facility = 施設
+board-subject-unknown-item = 登録されていない品目
+board-subject-resident-in-locker = { $resident }様（{ $locker }）

@@ -178,10 +178,10 @@ fn apply_body(state: &mut CustodyState, envelope: &Envelope, hash: EventHash) {
         } => {
             if let (Some(record), Some(approver)) =
                 (state.requests.get_mut(request), envelope.actor)
+                && record.hash == *request_hash
+                && record.status == RequestStatus::Pending
             {
-                if record.hash == *request_hash && record.status == RequestStatus::Pending {
-                    record.status = RequestStatus::Granted(approver);
-                }
+                record.status = RequestStatus::Granted(approver);
             }
         }
         EventBody::ApprovalDenied {
@@ -191,10 +191,10 @@ fn apply_body(state: &mut CustodyState, envelope: &Envelope, hash: EventHash) {
         } => {
             if let (Some(record), Some(approver)) =
                 (state.requests.get_mut(request), envelope.actor)
+                && record.hash == *request_hash
+                && record.status == RequestStatus::Pending
             {
-                if record.hash == *request_hash && record.status == RequestStatus::Pending {
-                    record.status = RequestStatus::Denied(approver);
-                }
+                record.status = RequestStatus::Denied(approver);
             }
         }
         EventBody::CheckedOut {
@@ -337,13 +337,13 @@ fn apply_body(state: &mut CustodyState, envelope: &Envelope, hash: EventHash) {
                     closed_at: None,
                 },
             );
-            if *kind != IncidentKind::Leak {
-                if let Some(record) = item.and_then(|i| item_or_flag(state, i, event)) {
-                    record.custody = Custody::Lost {
-                        since: at,
-                        incident: *incident,
-                    };
-                }
+            if *kind != IncidentKind::Leak
+                && let Some(record) = item.and_then(|i| item_or_flag(state, i, event))
+            {
+                record.custody = Custody::Lost {
+                    since: at,
+                    incident: *incident,
+                };
             }
         }
         EventBody::IncidentStepDone { incident, step, .. } => {

@@ -18,9 +18,11 @@
 
 pub mod approval;
 pub mod audit;
+pub mod board;
 pub mod consent;
 pub mod handover;
 pub mod incident;
+pub mod setup;
 
 mod error;
 mod labels;

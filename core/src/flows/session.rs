@@ -96,11 +96,11 @@ impl Session {
 
     /// Follow the latest policy recorded in the ledger (after a policy change here or from another device).
     pub fn refresh_rules(&mut self) -> Result<(), FlowError> {
-        if let Some((version, text)) = &self.store.state().policy {
-            if *version != self.policy_version {
-                self.rules = RuleEngine::from_policy_text(text)?;
-                self.policy_version = *version;
-            }
+        if let Some((version, text)) = &self.store.state().policy
+            && *version != self.policy_version
+        {
+            self.rules = RuleEngine::from_policy_text(text)?;
+            self.policy_version = *version;
         }
         Ok(())
     }

@@ -289,16 +289,16 @@ impl Walk<'_> {
         chain.last_seq = prepared.device_seq;
         chain.last_hash = prepared.hash;
         chain.last_index = Some(index);
-        if let Some((device, public_key)) = registers {
-            if !self.devices.iter().any(|chain| chain.device == device) {
-                self.devices.push(DeviceChain {
-                    device,
-                    public_key,
-                    last_seq: 0,
-                    last_hash: EventHash::ZERO,
-                    last_index: None,
-                });
-            }
+        if let Some((device, public_key)) = registers
+            && !self.devices.iter().any(|chain| chain.device == device)
+        {
+            self.devices.push(DeviceChain {
+                device,
+                public_key,
+                last_seq: 0,
+                last_hash: EventHash::ZERO,
+                last_index: None,
+            });
         }
         self.log_hasher.push(&prepared.hash);
         Ok(())

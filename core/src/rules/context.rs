@@ -6,6 +6,7 @@ use crate::model::{Item, ItemCategory, MunicipalProcedure, Purpose, ResidentId, 
 use cedar_policy::RestrictedExpression;
 
 use super::Action;
+use super::engine::TargetKind;
 
 /// Days since the last training when there was none.
 const NEVER_TRAINED_DAYS: i64 = 100_000;
@@ -189,13 +190,33 @@ impl RuleContext {
         }
     }
 
-    /// The Cedar context record for a request on `target`.
-    pub(crate) fn pairs(&self, target: Target<'_>) -> Vec<(String, RestrictedExpression)> {
+    /// A context with every fact at its neutral value, for checking the shape of requests against the schema.
+    pub(crate) fn sample() -> Self {
+        RuleContext {
+            minute_of_day: 0,
+            training_age_days: 0,
+            purpose: "none",
+            custody: "released",
+            agreement_covers: false,
+            agreement_revoked: false,
+            approved: false,
+            actor_holds_counterpart: false,
+            recipient_holds_counterpart: false,
+            actor_holds_item: false,
+            actor_open_checkouts: 0,
+            certificate_expired_days: UNKNOWN_EXPIRY_DAYS,
+            is_requester: false,
+            request_pending: false,
+        }
+    }
+
+    /// The Cedar context record for a request on a target of `kind`: the item facts only for an item.
+    pub(crate) fn pairs(&self, kind: TargetKind) -> Vec<(String, RestrictedExpression)> {
         let long = RestrictedExpression::new_long;
         let boolean = RestrictedExpression::new_bool;
         let string = |s: &str| RestrictedExpression::new_string(s.to_string());
         let mut pairs = vec![("minuteOfDay".to_string(), long(self.minute_of_day))];
-        if matches!(target, Target::Item(_)) {
+        if kind == TargetKind::Item {
             pairs.extend([
                 ("purpose".to_string(), string(self.purpose)),
                 ("custody".to_string(), string(self.custody)),
