@@ -1,0 +1,136 @@
+//! Test-only exports (cargo feature `testing`, enabled only by the cross-language test build in `scripts/test`):
+//! a store made with the core's fast, insecure test KDF, a clock the test sets, a test certificate for a software
+//! My Number card, and the card registration the core's own tests do by hand. None of this is compiled into the
+//! apps or into the committed generated bindings.
+
+use crate::convert;
+use crate::error::{AzukariError, Localized};
+use crate::facility::Facility;
+use crate::platform::{CardAdapter, CardTransceiver, KeyVault, VaultAdapter};
+use azukari_core::card::software::{SoftwareCard, SoftwareCardSpec};
+use azukari_core::card::{read_card, register_card};
+use azukari_core::clock::{ManualClock, Timestamp};
+use azukari_core::crypto::KdfParams;
+use azukari_core::ledger::EventBody;
+use azukari_core::model::ItemId;
+use azukari_core::store::Unlock;
+use chrono::NaiveDate;
+use std::sync::Arc;
+
+/// A clock that stands still until the test moves it; starts at 2026-11-24 09:00 in Tokyo.
+#[derive(uniffi::Object)]
+pub struct TestClock {
+    clock: Arc<ManualClock>,
+}
+
+#[uniffi::export]
+impl TestClock {
+    /// A clock at 2026-11-24 09:00 in Tokyo.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(TestClock {
+            clock: Arc::new(ManualClock::new(azukari_core::testing::test_start())),
+        })
+    }
+
+    /// Set the clock to `hour:minute` in Tokyo on the date it shows now.
+    pub fn set_tokyo_time(&self, hour: u32, minute: u32) -> Result<(), AzukariError> {
+        let date = azukari_core::clock::Clock::now(self.clock.as_ref()).tokyo_date();
+        let at = Timestamp::from_tokyo(date, hour, minute).ok_or_else(|| invalid("time"))?;
+        self.clock.set(at);
+        Ok(())
+    }
+
+    /// Move the clock forward by `minutes`.
+    pub fn advance_minutes(&self, minutes: i64) {
+        self.clock.advance_minutes(minutes);
+    }
+
+    /// The time shown, `YYYY-MM-DD HH:MM` in Tokyo.
+    pub fn now_tokyo(&self) -> String {
+        azukari_core::clock::Clock::now(self.clock.as_ref()).to_string()
+    }
+}
+
+/// Create a facility like `Facility.create`, but with the core's fast, insecure test KDF and `clock`.
+#[uniffi::export]
+pub fn create_facility_for_tests(
+    path: String,
+    facility_name: String,
+    administrator_name: String,
+    recovery_passphrase: String,
+    vault: Arc<dyn KeyVault>,
+    clock: Arc<TestClock>,
+) -> Result<Arc<Facility>, AzukariError> {
+    Facility::found(
+        &path,
+        &facility_name,
+        &administrator_name,
+        &recovery_passphrase,
+        KdfParams::insecure_for_tests(),
+        vault,
+        clock.clock.clone(),
+    )
+}
+
+/// Unlock a test facility with its key vault, keeping the test's clock.
+#[uniffi::export]
+pub fn unlock_facility_for_tests(
+    path: String,
+    vault: Arc<dyn KeyVault>,
+    clock: Arc<TestClock>,
+) -> Result<Arc<Facility>, AzukariError> {
+    let vault = VaultAdapter(vault);
+    Facility::open(&path, Unlock::Vault(&vault), clock.clock.clone())
+}
+
+/// The DER of a test 利用者証明用電子証明書 expiring on `certificate_expires_on` (`YYYY-MM-DD`), for a software
+/// My Number card implemented in the test's own language.
+#[uniffi::export]
+pub fn test_card_certificate(certificate_expires_on: String) -> Result<Vec<u8>, AzukariError> {
+    let expires_on = date(&certificate_expires_on)?;
+    let spec = SoftwareCardSpec::new("AB1234567890123", expires_on, expires_on);
+    let card = SoftwareCard::new(spec).map_err(|e| AzukariError::InvalidInput {
+        text: e.to_string(),
+    })?;
+    Ok(card.certificate_der().to_vec())
+}
+
+/// Read the card tapped through `card` and register it as the card of `item_id`, recorded by the signed-in
+/// member of staff — what the core's own tests do by hand, since the core has no setup intent for it yet.
+#[uniffi::export]
+pub fn register_card_for_tests(
+    facility: Arc<Facility>,
+    item_id: String,
+    card: Arc<dyn CardTransceiver>,
+) -> Result<(), AzukariError> {
+    let item: ItemId = convert::id(&item_id)?;
+    let mut card = CardAdapter(card);
+    facility.with_session(|session| {
+        let locale = session.locale;
+        let reading = read_card(&mut card).map_err(|e| Localized(e, locale))?;
+        let mut record = session
+            .store()
+            .state()
+            .items
+            .get(&item)
+            .ok_or_else(|| invalid("item"))?
+            .item
+            .clone();
+        register_card(session.store_mut(), &mut record, reading)?;
+        session
+            .record(EventBody::ItemUpdated { item: record })
+            .map_err(|e| Localized(e, locale))?;
+        Ok(())
+    })
+}
+
+fn date(text: &str) -> Result<NaiveDate, AzukariError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid("date"))
+}
+
+fn invalid(what: &str) -> AzukariError {
+    AzukariError::InvalidInput {
+        text: format!("invalid {what}"),
+    }
+}
