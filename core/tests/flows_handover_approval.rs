@@ -1043,3 +1043,36 @@ fn a_tampered_label_is_refused_with_a_localized_notice_and_writes_nothing() {
     assert_eq!(view.notice, None);
     assert_eq!(w.head(), head);
 }
+
+#[test]
+fn a_refusal_notice_follows_a_locale_switch() {
+    let mut w = facility();
+    w.at(10, 0);
+    w.as_staff(w.f.handlers[0]);
+    let mut flow = HandoverFlow::new();
+    let unknown = w.handle(
+        &mut flow,
+        HandoverIntent::ScanLocker {
+            locker: LockerId::random(),
+        },
+    );
+    assert!(matches!(unknown, Err(FlowError::UnknownLocker)));
+    let ja = flow.view(&w.session).notice.unwrap().text;
+    w.session.locale = Locale::En;
+    let en = flow.view(&w.session).notice.unwrap().text;
+    assert!(ja.contains("保管庫"), "{ja}");
+    assert!(en.contains("locker"), "{en}");
+
+    let mut inbox = ApprovalInbox::new();
+    let missing = inbox.handle(
+        &mut w.session,
+        ApprovalIntent::Approve {
+            request: azukari_core::model::RequestId::random(),
+        },
+    );
+    assert!(missing.is_err());
+    let en = inbox.view(&w.session).notice.unwrap().text;
+    w.session.locale = Locale::Ja;
+    let ja = inbox.view(&w.session).notice.unwrap().text;
+    assert_ne!(en, ja);
+}

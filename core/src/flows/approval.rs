@@ -1,6 +1,7 @@
 //! The supervisor's approval inbox: pending checkout requests with who, what, why and the rule that asked;
 //! approve, or deny with a reason. Nobody approves their own request, and an approval binds to one request.
 
+use super::refusal::Refusal;
 use super::{FlowError, Labels, Notice, NoticeKind, ReasonView, Session};
 use crate::crypto::KeyOwner;
 use crate::custody::RequestStatus;
@@ -64,10 +65,19 @@ pub struct ApprovalView {
     pub notice: Option<Notice>,
 }
 
+/// What the last intent did, kept so the notice follows a locale switch.
+#[derive(Debug, Clone)]
+enum Outcome {
+    /// Done; the message id of the result.
+    Done(&'static str),
+    /// Refused; nothing was written.
+    Refused(Refusal),
+}
+
 /// The approval inbox of one supervisor.
 #[derive(Debug, Clone, Default)]
 pub struct ApprovalInbox {
-    notice: Option<Notice>,
+    outcome: Option<Outcome>,
 }
 
 impl ApprovalInbox {
@@ -84,17 +94,11 @@ impl ApprovalInbox {
     ) -> Result<(), FlowError> {
         match decide_request(session, intent) {
             Ok(message_id) => {
-                self.notice = Some(Notice {
-                    kind: NoticeKind::Info,
-                    text: session.catalog().text(message_id),
-                });
+                self.outcome = Some(Outcome::Done(message_id));
                 Ok(())
             }
             Err(error) => {
-                self.notice = Some(Notice {
-                    kind: NoticeKind::Error,
-                    text: error.message(session.locale),
-                });
+                self.outcome = Some(Outcome::Refused(Refusal::of(&error)));
                 Err(error)
             }
         }
@@ -174,7 +178,16 @@ impl ApprovalInbox {
             requests,
             approve: catalog.text("approval-approve"),
             deny: catalog.text("approval-deny"),
-            notice: self.notice.clone(),
+            notice: self.outcome.as_ref().map(|outcome| match outcome {
+                Outcome::Done(id) => Notice {
+                    kind: NoticeKind::Info,
+                    text: catalog.text(id),
+                },
+                Outcome::Refused(refusal) => Notice {
+                    kind: NoticeKind::Error,
+                    text: refusal.text(session.locale).to_string(),
+                },
+            }),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! what the auditor saw. An expected item still unchecked when the audit completes counts as missing: the view
 //! says so before the auditor completes.
 
-use super::consent::{Refusal, ask_rules, notice};
+use super::refusal::{Refusal, ask_rules, notice};
 use super::{FlowError, Labels, Notice, Session};
 use crate::custody::{Custody, CustodyState};
 use crate::i18n::Arg;

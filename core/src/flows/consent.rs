@@ -16,14 +16,15 @@
 //! Confirming records a new agreement; earlier agreements stay on record and in force until revoked. Revoking
 //! ends every agreement of the resident that is in force, so custody ends (the items must then be released).
 
-use super::{FlowError, Labels, Notice, NoticeKind, Session};
-use crate::i18n::{Arg, Locale};
+use super::refusal::{Refusal, ask_rules, notice};
+use super::{FlowError, Labels, Notice, Session};
+use crate::i18n::Arg;
 use crate::ledger::EventBody;
 use crate::model::{
     AgreementId, AgreementMethod, AgreementScope, CardAuth, CustodyAgreement, ItemCategory,
     ItemKind, LegalRepresentative, ResidentId, Signatory,
 };
-use crate::rules::{Action, Decision, Reason, RuleContext, RuleRequest, Target};
+use crate::rules::{Action, Reason, Target};
 use crate::store::{AgreementDraft, Field};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -618,86 +619,6 @@ fn signatory_id(signatory: Signatory) -> &'static str {
         }
         Signatory::LegalRepresentative(LegalRepresentative::ParentalAuthority) => {
             "consent-signatory-parental-authority"
-        }
-    }
-}
-
-// Shared with the audit and incident flows (they `use super::consent::{Refusal, notice}`): a refusal kept so that
-// a later locale switch still changes its words, and the notice built from it. A candidate for `flows/mod.rs`.
-
-/// A refusal, worded in every language when it happened, so a later locale switch still changes it.
-#[derive(Debug, Clone)]
-pub(super) struct Refusal {
-    ja: String,
-    en: String,
-}
-
-impl Refusal {
-    /// `error` in both languages.
-    pub(super) fn of(error: &FlowError) -> Self {
-        Refusal {
-            ja: refusal_text(error, Locale::Ja),
-            en: refusal_text(error, Locale::En),
-        }
-    }
-
-    fn text(&self, locale: Locale) -> &str {
-        match locale {
-            Locale::Ja => &self.ja,
-            Locale::En => &self.en,
-        }
-    }
-}
-
-/// The refusal in words; an invalid input named by a message id of these flows is shown as that message.
-fn refusal_text(error: &FlowError, locale: Locale) -> String {
-    let catalog = crate::i18n::catalog(locale);
-    match error {
-        FlowError::InvalidInput(id) if catalog.has(id) => catalog.text(id),
-        other => other.message(locale),
-    }
-}
-
-/// The refusal, else the rules' warnings.
-pub(super) fn notice(
-    locale: Locale,
-    error: Option<&Refusal>,
-    warnings: &[Reason],
-) -> Option<Notice> {
-    if let Some(error) = error {
-        return Some(Notice {
-            kind: NoticeKind::Error,
-            text: error.text(locale).to_string(),
-        });
-    }
-    (!warnings.is_empty()).then(|| Notice {
-        kind: NoticeKind::Warning,
-        text: warnings
-            .iter()
-            .map(|w| w.text(locale))
-            .collect::<Vec<_>>()
-            .join(" "),
-    })
-}
-
-/// Ask the rules about `action` on `target` by the signed-in staff at the session's time. These flows have no
-/// approval step (approvals exist only for checkouts), so a decision that needs approval is refused too.
-pub(super) fn ask_rules(
-    session: &Session,
-    action: Action,
-    target: Target<'_>,
-) -> Result<Vec<Reason>, FlowError> {
-    let actor = session.actor()?;
-    let request = RuleRequest {
-        actor,
-        action,
-        target,
-        context: RuleContext::at(actor, session.now()),
-    };
-    match session.decide(&request) {
-        Decision::Allowed { warnings } => Ok(warnings),
-        Decision::NeedsApproval { reasons, .. } | Decision::Denied { reasons } => {
-            Err(FlowError::Denied(reasons))
         }
     }
 }

@@ -27,7 +27,8 @@ pub enum FlowError {
     /// The intent does not fit the current step.
     #[error("step out of order")]
     OutOfOrder,
-    /// A required field is empty or malformed.
+    /// A required field is empty or malformed: a message id naming the problem or the field's label (or a bare
+    /// field name).
     #[error("invalid input: {0}")]
     InvalidInput(&'static str),
     /// The rules refused.
@@ -79,8 +80,17 @@ impl FlowError {
             FlowError::UnknownItem => catalog.text("flow-error-unknown-item"),
             FlowError::UnknownResident => catalog.text("flow-error-unknown-resident"),
             FlowError::OutOfOrder => catalog.text("flow-error-out-of-order"),
+            FlowError::InvalidInput(field) if catalog.has(field) && !field.contains("-field-") => {
+                catalog.text(field)
+            }
             FlowError::InvalidInput(field) => {
-                catalog.format("flow-error-invalid-input", &[("field", Arg::from(*field))])
+                // A field named by its label's message id reads as that label; a bare name as is.
+                let label = if catalog.has(field) {
+                    catalog.text(field)
+                } else {
+                    (*field).to_string()
+                };
+                catalog.format("flow-error-invalid-input", &[("field", Arg::from(label))])
             }
             FlowError::Denied(reasons) => {
                 let reasons: Vec<&str> = reasons.iter().map(|r| r.text(locale)).collect();

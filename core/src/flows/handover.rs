@@ -3,6 +3,7 @@
 //! check → returned. From any step: hand an item you hold to a colleague, or release it to the resident or
 //! family.
 
+use super::refusal::Refusal;
 use super::{FlowError, Labels, Notice, NoticeKind, ReasonView, Session};
 use crate::alerts::default_minutes_out;
 use crate::card::{CardIdentity, CardMatch, CardTransceiver, match_identity, read_card};
@@ -264,7 +265,7 @@ pub struct HandoverView {
 #[derive(Debug, Clone)]
 pub struct HandoverFlow {
     state: State,
-    error: Option<String>,
+    error: Option<Refusal>,
 }
 
 impl Default for HandoverFlow {
@@ -295,7 +296,7 @@ impl HandoverFlow {
                 Ok(())
             }
             Err(error) => {
-                self.error = Some(error.message(session.locale));
+                self.error = Some(Refusal::of(&error));
                 Err(error)
             }
         }
@@ -531,7 +532,7 @@ impl HandoverFlow {
                 Ok(())
             }
             Err(error) => {
-                self.error = Some(error.message(session.locale));
+                self.error = Some(Refusal::of(&error));
                 Err(error)
             }
         }
@@ -552,9 +553,9 @@ impl HandoverFlow {
             decision: None,
             card_check: None,
             confirm: None,
-            notice: self.error.clone().map(|text| Notice {
+            notice: self.error.as_ref().map(|refusal| Notice {
                 kind: NoticeKind::Error,
-                text,
+                text: refusal.text(session.locale).to_string(),
             }),
         };
         let (step, instruction) = match &self.state {

@@ -13,7 +13,7 @@
 //! Opening is decided by the rules ([`Action::OpenIncident`] on the facility). Steps are done in the order of
 //! the checklist ([`incident_checklist`]); a step out of order is refused.
 
-use super::consent::{Refusal, ask_rules, notice};
+use super::refusal::{Refusal, ask_rules, notice};
 use super::{FlowError, Labels, Notice, Session};
 use crate::alerts::{incident_checklist, step_deadline, step_message_id};
 use crate::clock::Timestamp;

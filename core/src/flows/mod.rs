@@ -26,6 +26,7 @@ pub mod setup;
 
 mod error;
 mod labels;
+mod refusal;
 mod session;
 
 pub use error::FlowError;
