@@ -8,10 +8,10 @@
 
 use azukari_core::clock::{Clock, ManualClock, Timestamp};
 use azukari_core::crypto::{FileKeyVault, KdfParams, generate_recovery_passphrase};
-use azukari_core::custody::Custody;
 use azukari_core::demo;
+use azukari_core::flows::Session;
+use azukari_core::flows::board::BoardFlow;
 use azukari_core::ledger::VerifyMode;
-use azukari_core::model::{ItemKind, Purpose};
 use azukari_core::store::{CreateOptions, OpenOptions, Store, Unlock};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -63,73 +63,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "today / 本日: {} checkouts, {} returns, {} handovers between staff",
         day.checkouts, day.returns, day.handovers
     );
+    // The custody board as the supervisor's tablet shows it: the board flow's view, every string from the
+    // message catalogue (Japanese), signed in as the supervisor.
+    let mut session = Session::new(store)?;
+    session.sign_in(facility.supervisor)?;
+    let board = BoardFlow::new().view(&session);
     println!();
-    let state = store.state();
-    let now = clock.now();
-    let mut rows = Vec::new();
-    for record in state.items.values() {
-        let resident = state
-            .residents
-            .get(&record.item.resident)
-            .ok_or("unknown resident")?;
-        let name = store.resident_name(resident)?;
-        let kind = match record.item.kind {
-            ItemKind::MynaCard { .. } => "マイナ保険証 / My Number card",
-            ItemKind::PinEnvelope { .. } => "暗証番号封筒 / PIN envelope",
-            ItemKind::EligibilityCertificate => "資格確認書 / eligibility certificate",
-            ItemKind::EligibilityNotice => "資格情報のお知らせ / eligibility notice",
-            ItemKind::CareInsuranceCard => "介護保険証 / care-insurance card",
-            ItemKind::LegacyInsuranceCard => "健康保険証(旧) / legacy card",
-        };
-        let place = match &record.custody {
-            Custody::InLocker { locker, .. } => {
-                let locker = state
-                    .lockers
-                    .get(locker)
-                    .map(|l| l.name.as_str())
-                    .unwrap_or("?");
-                format!("保管中 / in {locker}")
-            }
-            Custody::Out {
-                holder,
-                purpose,
-                due_at,
-                ..
-            } => {
-                let holder = state
-                    .staff
-                    .get(holder)
-                    .map(|s| store.staff_name(s))
-                    .transpose()?;
-                let overdue = if *due_at < now {
-                    " 期限超過 / OVERDUE"
-                } else {
-                    ""
-                };
-                let why = match purpose {
-                    Purpose::MedicalVisit => "受診 / medical visit",
-                    _ => "持ち出し / out",
-                };
-                format!(
-                    "持出中 / out with {} ({why}), due {due_at}{overdue}",
-                    holder.as_deref().map(|s| s.as_str()).unwrap_or("?")
-                )
-            }
-            Custody::WithHospital { .. } => "病院に預け / with hospital".into(),
-            Custody::Lost { .. } => "紛失 / lost".into(),
-            Custody::Released { .. } => "返却済 / released".into(),
-        };
-        rows.push(format!("  {:<12} {:<36} {}", name.as_str(), kind, place));
+    println!("{} — {}", board.title, board.as_of);
+    println!("{}", board.summary);
+    for section in [&board.held, &board.out, &board.overdue] {
+        println!();
+        println!("■ {}", section.heading);
+        if section.items.is_empty() {
+            println!("  {}", section.empty_text);
+        }
+        for item in &section.items {
+            println!("  {:<12} {:<16} {}", item.resident_name, item.kind, item.custody);
+        }
     }
-    rows.sort();
-    for row in rows {
-        println!("{row}");
-    }
-    let discrepancies = state.discrepancies(now);
     println!();
-    println!("discrepancies / 不整合: {}", discrepancies.len());
-    for discrepancy in discrepancies {
-        println!("  {discrepancy:?}");
+    println!("■ {}", board.alerts_heading);
+    for alert in &board.alerts {
+        println!("  [{}] {}", alert.severity_label, alert.message);
     }
+    println!();
+    println!("■ {}", board.discrepancies_heading);
+    if board.discrepancies.is_empty() {
+        println!("  {}", board.discrepancies_empty_text);
+    }
+    for discrepancy in &board.discrepancies {
+        println!("  {}", discrepancy.message);
+    }
+    session.into_store().close()?;
     Ok(())
 }
