@@ -1070,3 +1070,70 @@ fn a_locale_switch_changes_every_string_on_both_screens() {
     let stale = unchanged(&format!("{board_ja:?}"), &format!("{board_en:?}"), &data);
     assert!(stale.is_empty(), "board strings not localized: {stale:?}");
 }
+
+#[test]
+fn a_card_registered_by_reading_it_takes_its_dates_and_identity_from_the_card() {
+    use azukari_core::card::software::{SoftwareCard, SoftwareCardSpec};
+    let mut w = world(1);
+    let resident = w.facility.residents[0];
+    let mut flow = SetupFlow::new();
+    let mut form = item(
+        resident,
+        NewItemKind::MynaCard {
+            auth: CardAuth::Pin,
+        },
+        w.facility.card_lockers[0],
+    );
+    form.card_expires_on = "2099-01-01".into();
+    let card_expiry = NaiveDate::from_ymd_opt(2034, 5, 16).unwrap();
+    let certificate_expiry = NaiveDate::from_ymd_opt(2029, 5, 16).unwrap();
+    let mut card = SoftwareCard::new(SoftwareCardSpec::new(
+        "AB1234567890123",
+        card_expiry,
+        certificate_expiry,
+    ))
+    .unwrap();
+    flow.register_card_by_reading(&mut w.session, form, &mut card)
+        .unwrap();
+    let id = added_item(&flow);
+    let record = &w.session.store().state().items[&id];
+    assert_eq!(record.item.card_expires_on, Some(card_expiry));
+    assert_eq!(record.item.certificate_expires_on, Some(certificate_expiry));
+    let identity = w.session.store().open_card_identity(&record.item).unwrap();
+    assert!(identity.is_some());
+
+    // Reading is only for cards, and a failed read writes nothing.
+    let head = w.session.store().head();
+    let certificate = item(
+        resident,
+        NewItemKind::EligibilityCertificate,
+        w.facility.cabinet,
+    );
+    let refused = flow.register_card_by_reading(&mut w.session, certificate, &mut card);
+    assert!(matches!(
+        refused,
+        Err(FlowError::InvalidInput(
+            "setup-problem-card-reader-needs-card"
+        ))
+    ));
+    let lost = azukari_core::card::software::Misbehaviour::TagLostAfter(2);
+    let mut flaky = SoftwareCard::new(SoftwareCardSpec::new(
+        "AB1234567890123",
+        card_expiry,
+        certificate_expiry,
+    ))
+    .unwrap()
+    .misbehaving(lost);
+    let form = item(
+        resident,
+        NewItemKind::MynaCard {
+            auth: CardAuth::Pin,
+        },
+        w.facility.card_lockers[0],
+    );
+    assert!(matches!(
+        flow.register_card_by_reading(&mut w.session, form, &mut flaky),
+        Err(FlowError::Card(_))
+    ));
+    assert_eq!(w.session.store().head(), head);
+}

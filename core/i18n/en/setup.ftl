@@ -90,3 +90,4 @@ setup-done-staff = { $name } was added to the staff.
 setup-done-training = Training of { $name } on { $date } was recorded.
 setup-done-agreement = The custody agreement for { $name } was recorded.
 setup-done-policy = The rules were updated ({ $version }).
+setup-problem-card-reader-needs-card = Only a My Number card can be registered by reading it.

@@ -90,3 +90,4 @@ setup-done-staff = 職員 { $name } を登録しました。
 setup-done-training = { $name } の研修受講（{ $date }）を記録しました。
 setup-done-agreement = { $name }様の預かり合意を記録しました。
 setup-done-policy = ルールを更新しました（{ $version }）。
+setup-problem-card-reader-needs-card = カードの読み取りで登録できるのはマイナ保険証だけです。

@@ -18,6 +18,7 @@
 //! out of its own rules, since the ledger cannot be edited around them.
 
 use super::{FlowError, Labels, Notice, NoticeKind, ReasonView, Session};
+use crate::card::{CardReading, CardTransceiver, read_card, register_card};
 use crate::clock::Timestamp;
 use crate::i18n::{Arg, Catalog, Locale, catalog};
 use crate::ledger::EventBody;
@@ -454,6 +455,29 @@ impl SetupFlow {
         self.done
     }
 
+    /// Register a My Number card by reading it (NFC, no PIN): its certificate and card expiry dates and its keyed
+    /// identity come from the card itself, so the form's date fields are ignored. Blocking while the card is read;
+    /// the shells call it off the UI thread. A read error writes nothing and shows in the view.
+    pub fn register_card_by_reading(
+        &mut self,
+        session: &mut Session,
+        mut form: ItemForm,
+        card: &mut dyn CardTransceiver,
+    ) -> Result<(), FlowError> {
+        let outcome = if matches!(form.kind, NewItemKind::MynaCard { .. }) {
+            form.card_expires_on.clear();
+            form.certificate_expires_on.clear();
+            read_card(card)
+                .map_err(FlowError::Card)
+                .and_then(|reading| register_item(session, form, Some(reading)))
+        } else {
+            Err(FlowError::InvalidInput(
+                "setup-problem-card-reader-needs-card",
+            ))
+        };
+        self.settle(outcome)
+    }
+
     /// Carry out `intent`. On `Err` nothing was written and the view shows why.
     pub fn handle(&mut self, session: &mut Session, intent: SetupIntent) -> Result<(), FlowError> {
         let outcome = match intent {
@@ -466,7 +490,7 @@ impl SetupFlow {
             SetupIntent::RegisterLocker { kind, name, place } => {
                 register_locker(session, kind, &name, &place)
             }
-            SetupIntent::RegisterItem(form) => register_item(session, form),
+            SetupIntent::RegisterItem(form) => register_item(session, form, None),
             SetupIntent::AddStaff {
                 name,
                 roles,
@@ -477,6 +501,11 @@ impl SetupFlow {
             SetupIntent::RecordPaperAgreement(form) => record_agreement(session, form),
             SetupIntent::ReplacePolicy { text } => replace_policy(session, text),
         };
+        self.settle(outcome)
+    }
+
+    /// Keep what an intent did, or why it was refused.
+    fn settle(&mut self, outcome: Result<SetupDone, FlowError>) -> Result<(), FlowError> {
         match outcome {
             Ok(done) => {
                 self.refusal = None;
@@ -674,7 +703,11 @@ fn register_locker(
     Ok(SetupDone::LockerRegistered(id))
 }
 
-fn register_item(session: &mut Session, form: ItemForm) -> Result<SetupDone, FlowError> {
+fn register_item(
+    session: &mut Session,
+    form: ItemForm,
+    reading: Option<CardReading>,
+) -> Result<SetupDone, FlowError> {
     require_admin(session)?;
     admitted_resident(session, form.resident)?;
     let locker_kind = session
@@ -738,7 +771,7 @@ fn register_item(session: &mut Session, form: ItemForm) -> Result<SetupDone, Flo
         NewItemKind::CareInsuranceCard => ItemKind::CareInsuranceCard,
         NewItemKind::LegacyInsuranceCard => ItemKind::LegacyInsuranceCard,
     };
-    let item = Item {
+    let mut item = Item {
         id,
         resident: form.resident,
         kind,
@@ -748,6 +781,10 @@ fn register_item(session: &mut Session, form: ItemForm) -> Result<SetupDone, Flo
         document_expires_on,
         card_identity: None,
     };
+    if let Some(reading) = reading {
+        // The card's own dates replace the form's, and its keyed identity is sealed on the item.
+        register_card(session.store_mut(), &mut item, reading)?;
+    }
     session.record(EventBody::ItemRegistered { item })?;
     Ok(SetupDone::ItemRegistered(id))
 }
