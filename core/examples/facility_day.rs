@@ -78,7 +78,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("  {}", section.empty_text);
         }
         for item in &section.items {
-            println!("  {:<12} {:<16} {}", item.resident_name, item.kind, item.custody);
+            println!(
+                "  {:<12} {:<16} {}",
+                item.resident_name, item.kind, item.custody
+            );
         }
     }
     println!();
