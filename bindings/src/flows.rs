@@ -10,7 +10,7 @@ use crate::error::{AzukariError, Localized};
 use crate::facility::Facility;
 use crate::intents::{
     ApprovalIntent, AuditIntent, BoardIntent, ConsentIntent, HandoverIntent, IncidentIntent,
-    SetupIntent,
+    ItemForm, SetupIntent,
 };
 use crate::platform::{CardAdapter, CardTransceiver};
 use crate::views::{
@@ -294,11 +294,35 @@ impl SetupFlow {
         let mut flow = lock(&self.flow);
         self.facility.with_session(|session| {
             flow.handle(session, intent).map_err(refused(session))?;
-            flow.last_done()
-                .map(Into::into)
-                .ok_or_else(|| Localized(FlowError::OutOfOrder, session.locale).into())
+            last_done(&flow, session)
         })
     }
+
+    /// Register a My Number card (`form.kind` must be `NewItemKind.MynaCard`) by reading the card tapped through
+    /// `card` (NFC, no PIN): its expiry dates and keyed identity come from the card, so the form's date fields
+    /// are ignored. A read error throws `CardReadFailed` or `NotAMyNumberCard` and writes nothing.
+    /// Blocking (NFC and SQLite).
+    pub fn register_card_by_reading(
+        &self,
+        form: ItemForm,
+        card: Arc<dyn CardTransceiver>,
+    ) -> Result<SetupDone, AzukariError> {
+        let form = form.try_into()?;
+        let mut card = CardAdapter(card);
+        let mut flow = lock(&self.flow);
+        self.facility.with_session(|session| {
+            flow.register_card_by_reading(session, form, &mut card)
+                .map_err(refused(session))?;
+            last_done(&flow, session)
+        })
+    }
+}
+
+/// What the setup flow's last successful intent did (always set after a success).
+fn last_done(flow: &setup::SetupFlow, session: &Session) -> Result<SetupDone, AzukariError> {
+    flow.last_done()
+        .map(Into::into)
+        .ok_or_else(|| Localized(FlowError::OutOfOrder, session.locale).into())
 }
 
 /// The board (預かり状況): what is where, out and overdue; alerts and discrepancies. Writes nothing.

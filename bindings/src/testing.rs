@@ -1,18 +1,13 @@
 //! Test-only exports (cargo feature `testing`, enabled only by the cross-language test build in `scripts/test`):
-//! a store made with the core's fast, insecure test KDF, a clock the test sets, a test certificate for a software
-//! My Number card, and the card registration the core's own tests do by hand. None of this is compiled into the
-//! apps or into the committed generated bindings.
+//! a store made with the core's fast, insecure test KDF, a clock the test sets, and a test certificate for a
+//! software My Number card. None of this is compiled into the apps or into the committed generated bindings.
 
-use crate::convert;
-use crate::error::{AzukariError, Localized};
+use crate::error::AzukariError;
 use crate::facility::Facility;
-use crate::platform::{CardAdapter, CardTransceiver, KeyVault, VaultAdapter};
+use crate::platform::{KeyVault, VaultAdapter};
 use azukari_core::card::software::{SoftwareCard, SoftwareCardSpec};
-use azukari_core::card::{read_card, register_card};
 use azukari_core::clock::{ManualClock, Timestamp};
 use azukari_core::crypto::KdfParams;
-use azukari_core::ledger::EventBody;
-use azukari_core::model::ItemId;
 use azukari_core::store::Unlock;
 use chrono::NaiveDate;
 use std::sync::Arc;
@@ -94,35 +89,6 @@ pub fn test_card_certificate(certificate_expires_on: String) -> Result<Vec<u8>, 
         text: e.to_string(),
     })?;
     Ok(card.certificate_der().to_vec())
-}
-
-/// Read the card tapped through `card` and register it as the card of `item_id`, recorded by the signed-in
-/// member of staff — what the core's own tests do by hand, since the core has no setup intent for it yet.
-#[uniffi::export]
-pub fn register_card_for_tests(
-    facility: Arc<Facility>,
-    item_id: String,
-    card: Arc<dyn CardTransceiver>,
-) -> Result<(), AzukariError> {
-    let item: ItemId = convert::id(&item_id)?;
-    let mut card = CardAdapter(card);
-    facility.with_session(|session| {
-        let locale = session.locale;
-        let reading = read_card(&mut card).map_err(|e| Localized(e, locale))?;
-        let mut record = session
-            .store()
-            .state()
-            .items
-            .get(&item)
-            .ok_or_else(|| invalid("item"))?
-            .item
-            .clone();
-        register_card(session.store_mut(), &mut record, reading)?;
-        session
-            .record(EventBody::ItemUpdated { item: record })
-            .map_err(|e| Localized(e, locale))?;
-        Ok(())
-    })
 }
 
 fn date(text: &str) -> Result<NaiveDate, AzukariError> {

@@ -183,16 +183,16 @@ class Day {
             )
             assertTrue(setup(SetupIntent.RecordPaperAgreement(agreement)) is SetupDone.AgreementRecorded)
             val form = ItemForm(resident, NewItemKind.MynaCard(CardAuth.PIN), locker, "", "", "")
-            items[key] = (setup(SetupIntent.RegisterItem(form)) as SetupDone.ItemRegistered).itemId
+            // The card is registered by tapping it: its dates and keyed identity come from the card.
+            val card = if (key == "hana") hana else ichiro
+            items[key] = (SetupFlow(facility).registerCardByReading(form, card) as SetupDone.ItemRegistered).itemId
         }
         val view = SetupFlow(facility).view()
         assertEquals(listOf("佐藤 ハナ", "鈴木 一郎"), view.residents.map { it.name }.sorted())
         assertEquals(4, view.staff.size)
     }
 
-    fun registerCards() {
-        registerCardForTests(facility, items.getValue("hana"), hana)
-        registerCardForTests(facility, items.getValue("ichiro"), ichiro)
+    fun registeringReadsOnlyWhatNeedsNoPin() {
         for (card in listOf(hana, ichiro)) {
             assertTrue(card.sent.isNotEmpty())
             assertFalse(card.sent.any { (it[1].toInt() and 0xFF) == 0x20 }, "no VERIFY")
@@ -200,6 +200,12 @@ class Day {
                 .map { it.copyOfRange(5, 15).toList() }.toSet()
             assertEquals(setOf(JPKI_AP.toList(), COMMON_CARD_AP.toList()), selected)
         }
+        val form = ItemForm(residents.getValue("hana"), NewItemKind.MynaCard(CardAuth.FACE_ONLY), locker, "", "", "")
+        val head = facility.verifyLedger().events
+        assertFailsWith<AzukariException.NotAMyNumberCard> {
+            SetupFlow(facility).registerCardByReading(form, NotAMyNumberCard())
+        }
+        assertEquals(head, facility.verifyLedger().events)
     }
 
     fun printLabels() {
@@ -412,7 +418,7 @@ fun main() {
     val day = Day()
     val steps: List<Pair<String, () -> Unit>> = listOf(
         "an administrator creates the facility and sets it up" to day::createAndSetUp,
-        "each card is registered by tapping it" to day::registerCards,
+        "registering a card reads only what needs no PIN" to day::registeringReadsOnlyWhatNeedsNoPin,
         "locker labels are printed as SVG and PDF" to day::printLabels,
         "a tampered label is refused with its typed error" to day::tamperedLabel,
         "a designated handler takes a card to the clinic" to day::clinicVisit,

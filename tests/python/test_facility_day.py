@@ -218,22 +218,35 @@ class FacilityDay(unittest.TestCase):
                 certificate_expires_on="",
                 document_expires_on="",
             )
-            cls.items[key] = self.setup(az.SetupIntent.REGISTER_ITEM(form)).item_id
+            # The card is registered by tapping it: its dates and keyed identity come from the card.
+            done = az.SetupFlow(self.facility).register_card_by_reading(form, self.cards[key])
+            cls.items[key] = done.item_id
 
         view = az.SetupFlow(self.facility).view()
         self.assertEqual(sorted(r.name for r in view.residents), ["佐藤 ハナ", "鈴木 一郎"])
         self.assertEqual(len(view.staff), 4)
         self.assertTrue(view.can_register)
 
-    def test_02_each_card_is_registered_by_tapping_it(self):
-        for key, card in self.cards.items():
-            az.register_card_for_tests(self.facility, self.items[key], card)
+    def test_02_registering_a_card_reads_only_what_needs_no_pin(self):
         # Only the PIN-less commands of DOMAIN.md were sent: never a VERIFY, never another application.
         for card in self.cards.values():
             self.assertTrue(card.sent)
             self.assertFalse(any(apdu[1] == 0x20 for apdu in card.sent), "no VERIFY")
             selected = {bytes(a[5:15]) for a in card.sent if a[1] == 0xA4 and a[2] == 0x04}
             self.assertEqual(selected, {JPKI_AP, COMMON_CARD_AP})
+        # A card that is not a My Number card registers nothing.
+        form = az.ItemForm(
+            resident_id=self.residents["hana"],
+            kind=az.NewItemKind.MYNA_CARD(az.CardAuth.FACE_ONLY),
+            home_locker_id=self.locker,
+            card_expires_on="",
+            certificate_expires_on="",
+            document_expires_on="",
+        )
+        head = self.facility.verify_ledger().events
+        with self.assertRaises(az.AzukariError.NotAMyNumberCard):
+            az.SetupFlow(self.facility).register_card_by_reading(form, NotAMyNumberCard())
+        self.assertEqual(self.facility.verify_ledger().events, head)
 
     def test_03_locker_labels_are_printed_as_svg_and_pdf(self):
         svg = self.facility.issue_label_sheet([self.locker], HUB, az.LabelLayout.A4_TWO_BY_SIX, az.LabelSheetFormat.SVG())

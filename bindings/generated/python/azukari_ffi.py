@@ -616,6 +616,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_setupflow_handle() != 60920:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_setupflow_register_card_by_reading() != 46266:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_setupflow_view() != 63080:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_constructor_setupflow_new() != 6763:
@@ -787,6 +789,9 @@ _UniffiLib.uniffi_azukari_ffi_checksum_method_keyvault_unwrap_data_key.restype =
 _UniffiLib.uniffi_azukari_ffi_checksum_method_setupflow_handle.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_setupflow_handle.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_setupflow_register_card_by_reading.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_setupflow_register_card_by_reading.restype = ctypes.c_uint16
 _UniffiLib.uniffi_azukari_ffi_checksum_method_setupflow_view.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_setupflow_view.restype = ctypes.c_uint16
@@ -1052,6 +1057,13 @@ _UniffiLib.uniffi_azukari_ffi_fn_method_setupflow_handle.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_method_setupflow_handle.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_method_setupflow_register_card_by_reading.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_setupflow_register_card_by_reading.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_azukari_ffi_fn_method_setupflow_view.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -13051,6 +13063,14 @@ class SetupFlowProtocol(typing.Protocol):
         screen). Blocking.
 """
         raise NotImplementedError
+    def register_card_by_reading(self, form: ItemForm,card: CardTransceiver) -> SetupDone:
+        """
+        Register a My Number card (`form.kind` must be `NewItemKind.MynaCard`) by reading the card tapped through
+        `card` (NFC, no PIN): its expiry dates and keyed identity come from the card, so the form's date fields
+        are ignored. A read error throws `CardReadFailed` or `NotAMyNumberCard` and writes nothing.
+        Blocking (NFC and SQLite).
+"""
+        raise NotImplementedError
     def view(self, ) -> SetupView:
         """
         The screen. Blocking.
@@ -13114,6 +13134,30 @@ class SetupFlow(SetupFlowProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_azukari_ffi_fn_method_setupflow_handle,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def register_card_by_reading(self, form: ItemForm,card: CardTransceiver) -> SetupDone:
+        """
+        Register a My Number card (`form.kind` must be `NewItemKind.MynaCard`) by reading the card tapped through
+        `card` (NFC, no PIN): its expiry dates and keyed identity come from the card, so the form's date fields
+        are ignored. A read error throws `CardReadFailed` or `NotAMyNumberCard` and writes nothing.
+        Blocking (NFC and SQLite).
+"""
+        
+        _UniffiFfiConverterTypeItemForm.check_lower(form)
+
+        _UniffiFfiConverterTypeCardTransceiver.check_lower(card)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeItemForm.lower(form),
+            _UniffiFfiConverterTypeCardTransceiver.lower(card),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSetupDone.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_setupflow_register_card_by_reading,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

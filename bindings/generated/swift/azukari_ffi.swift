@@ -2558,6 +2558,14 @@ public protocol SetupFlowProtocol: AnyObject, Sendable {
     func handle(intent: SetupIntent) throws  -> SetupDone
     
     /**
+     * Register a My Number card (`form.kind` must be `NewItemKind.MynaCard`) by reading the card tapped through
+     * `card` (NFC, no PIN): its expiry dates and keyed identity come from the card, so the form's date fields
+     * are ignored. A read error throws `CardReadFailed` or `NotAMyNumberCard` and writes nothing.
+     * Blocking (NFC and SQLite).
+     */
+    func registerCardByReading(form: ItemForm, card: CardTransceiver) throws  -> SetupDone
+    
+    /**
      * The screen. Blocking.
      */
     func view() throws  -> SetupView
@@ -2641,6 +2649,23 @@ open func handle(intent: SetupIntent)throws  -> SetupDone  {
     uniffi_azukari_ffi_fn_method_setupflow_handle(
             self.uniffiCloneHandle(),
         FfiConverterTypeSetupIntent_lower(intent),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Register a My Number card (`form.kind` must be `NewItemKind.MynaCard`) by reading the card tapped through
+     * `card` (NFC, no PIN): its expiry dates and keyed identity come from the card, so the form's date fields
+     * are ignored. A read error throws `CardReadFailed` or `NotAMyNumberCard` and writes nothing.
+     * Blocking (NFC and SQLite).
+     */
+open func registerCardByReading(form: ItemForm, card: CardTransceiver)throws  -> SetupDone  {
+    return try  FfiConverterTypeSetupDone_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_setupflow_register_card_by_reading(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeItemForm_lower(form),
+        FfiConverterTypeCardTransceiver_lower(card),uniffiCallStatus
     )
 })
 }
@@ -14110,6 +14135,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_method_setupflow_handle() != 60920) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_method_setupflow_register_card_by_reading() != 46266) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_method_setupflow_view() != 63080) {

@@ -573,6 +573,11 @@ uint64_t uniffi_azukari_ffi_fn_constructor_setupflow_new(uint64_t facility, Rust
 RustBuffer uniffi_azukari_ffi_fn_method_setupflow_handle(uint64_t ptr, RustBuffer intent, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_SETUPFLOW_REGISTER_CARD_BY_READING
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_SETUPFLOW_REGISTER_CARD_BY_READING
+RustBuffer uniffi_azukari_ffi_fn_method_setupflow_register_card_by_reading(uint64_t ptr, RustBuffer form, uint64_t card, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_SETUPFLOW_VIEW
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_SETUPFLOW_VIEW
 RustBuffer uniffi_azukari_ffi_fn_method_setupflow_view(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1089,6 +1094,12 @@ uint16_t uniffi_azukari_ffi_checksum_method_incidentflow_view(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_SETUPFLOW_HANDLE
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_SETUPFLOW_HANDLE
 uint16_t uniffi_azukari_ffi_checksum_method_setupflow_handle(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_SETUPFLOW_REGISTER_CARD_BY_READING
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_SETUPFLOW_REGISTER_CARD_BY_READING
+uint16_t uniffi_azukari_ffi_checksum_method_setupflow_register_card_by_reading(void
     
 );
 #endif

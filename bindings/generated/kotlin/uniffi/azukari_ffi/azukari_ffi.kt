@@ -791,6 +791,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_setupflow_handle(
     ): Int
+    external fun uniffi_azukari_ffi_checksum_method_setupflow_register_card_by_reading(
+    ): Int
     external fun uniffi_azukari_ffi_checksum_method_setupflow_view(
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_cardtransceiver_transceive(
@@ -958,6 +960,8 @@ internal object UniffiLib {
     external fun uniffi_azukari_ffi_fn_constructor_setupflow_new(`facility`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_azukari_ffi_fn_method_setupflow_handle(`ptr`: Long,`intent`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_azukari_ffi_fn_method_setupflow_register_card_by_reading(`ptr`: Long,`form`: RustBuffer.ByValue,`card`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_azukari_ffi_fn_method_setupflow_view(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1199,6 +1203,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_method_setupflow_handle() and 0xFFFF) != 60920) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_method_setupflow_register_card_by_reading() and 0xFFFF) != 46266) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_method_setupflow_view() and 0xFFFF) != 63080) {
@@ -4971,6 +4978,14 @@ public interface SetupFlowInterface {
     fun `handle`(`intent`: SetupIntent): SetupDone
     
     /**
+     * Register a My Number card (`form.kind` must be `NewItemKind.MynaCard`) by reading the card tapped through
+     * `card` (NFC, no PIN): its expiry dates and keyed identity come from the card, so the form's date fields
+     * are ignored. A read error throws `CardReadFailed` or `NotAMyNumberCard` and writes nothing.
+     * Blocking (NFC and SQLite).
+     */
+    fun `registerCardByReading`(`form`: ItemForm, `card`: CardTransceiver): SetupDone
+    
+    /**
      * The screen. Blocking.
      */
     fun `view`(): SetupView
@@ -5107,6 +5122,28 @@ open class SetupFlow: Disposable, AutoCloseable, SetupFlowInterface
         it,
         
         FfiConverterTypeSetupIntent.lower(`intent`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Register a My Number card (`form.kind` must be `NewItemKind.MynaCard`) by reading the card tapped through
+     * `card` (NFC, no PIN): its expiry dates and keyed identity come from the card, so the form's date fields
+     * are ignored. A read error throws `CardReadFailed` or `NotAMyNumberCard` and writes nothing.
+     * Blocking (NFC and SQLite).
+     */
+    @Throws(AzukariException::class)override fun `registerCardByReading`(`form`: ItemForm, `card`: CardTransceiver): SetupDone {
+            return FfiConverterTypeSetupDone.lift(
+    callWithHandle {
+    uniffiRustCallWithError(AzukariException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_setupflow_register_card_by_reading(
+        it,
+        
+        FfiConverterTypeItemForm.lower(`form`),
+        FfiConverterTypeCardTransceiver.lower(`card`),_status)
 }
     }
     )
