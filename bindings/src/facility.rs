@@ -40,7 +40,6 @@ impl Facility {
     }
 
     /// Create a store for a new facility with its founding administrator, who is signed in.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn found(
         path: &str,
         facility_name: &str,
