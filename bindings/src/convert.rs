@@ -104,7 +104,7 @@ macro_rules! both_ways {
     };
 }
 
-both_ways!(ffi::Locale, CoreLocale, [Ja, En]);
+both_ways!(ffi::Language, CoreLocale, [Ja, En]);
 both_ways!(ffi::NoticeKind, CoreNoticeKind, [Error, Warning, Info]);
 both_ways!(
     ffi::Role,

@@ -10,8 +10,8 @@ use crate::convert;
 use crate::error::{AzukariError, Localized};
 use crate::platform::{KeyVault, VaultAdapter};
 use crate::views::{
-    AlertView, IssuedLabel, LabelLayout, LabelSheet, LabelSheetFormat, LedgerExport, LedgerReport,
-    Locale,
+    AlertView, IssuedLabel, LabelLayout, LabelSheet, LabelSheetFormat, Language, LedgerExport,
+    LedgerReport,
 };
 use azukari_core::clock::{Clock, SystemClock};
 use azukari_core::crypto::KdfParams;
@@ -217,16 +217,16 @@ impl Facility {
         self.with_session(|session| Ok(session.actor_id().ok().map(|id| id.to_string())))
     }
 
-    /// Show every screen in `locale` from now on.
-    pub fn set_locale(&self, locale: Locale) -> Result<(), AzukariError> {
+    /// Show every screen in `language` from now on.
+    pub fn set_language(&self, language: Language) -> Result<(), AzukariError> {
         self.with_session(|session| {
-            session.locale = locale.into();
+            session.locale = language.into();
             Ok(())
         })
     }
 
     /// The display language.
-    pub fn locale(&self) -> Result<Locale, AzukariError> {
+    pub fn language(&self) -> Result<Language, AzukariError> {
         self.with_session(|session| Ok(session.locale.into()))
     }
 

@@ -8,9 +8,9 @@
 // ---------------------------------------------------------------------------------------------------------------
 // Common
 
-/// A display language.
+/// A display language (named so as not to clash with Foundation's and Java's `Locale`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Locale {
+pub enum Language {
     /// 日本語 (the default).
     Ja,
     /// English.

@@ -348,9 +348,10 @@ class Day {
         }
         assertFailsWith<AzukariException.InvalidId> { board.handle(BoardIntent.ShowLocker("locker A")) }
         assertTrue(facility.alerts().all { it.message.isNotEmpty() })
-        facility.setLocale(Locale.EN)
-        assertEquals(Locale.EN, facility.locale())
-        facility.setLocale(Locale.JA)
+        facility.setLanguage(Language.EN)
+        assertEquals(Language.EN, facility.language())
+        assertEquals("Take out / return", HandoverFlow(facility).view().title)
+        facility.setLanguage(Language.JA)
     }
 
     fun consent() {

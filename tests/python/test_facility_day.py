@@ -429,10 +429,10 @@ class FacilityDay(unittest.TestCase):
             board.handle(az.BoardIntent.SHOW_LOCKER("locker A"))
         alerts = self.facility.alerts()
         self.assertTrue(all(alert.message for alert in alerts))
-        self.facility.set_locale(az.Locale.EN)
-        self.assertEqual(self.facility.locale(), az.Locale.EN)
-        self.assertEqual(az.HandoverFlow(self.facility).view().step, az.HandoverStep.SCAN_LOCKER)
-        self.facility.set_locale(az.Locale.JA)
+        self.facility.set_language(az.Language.EN)
+        self.assertEqual(self.facility.language(), az.Language.EN)
+        self.assertEqual(az.HandoverFlow(self.facility).view().title, "Take out / return")
+        self.facility.set_language(az.Language.JA)
 
     def test_11_a_guardian_confirms_custody_after_reading_the_alternatives(self):
         self.as_staff("admin")

@@ -568,7 +568,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_facility_issue_label_sheet() != 8287:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_azukari_ffi_checksum_method_facility_locale() != 4762:
+    if lib.uniffi_azukari_ffi_checksum_method_facility_language() != 1846:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_facility_lock() != 12455:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -576,7 +576,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_facility_scan_label() != 53278:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_azukari_ffi_checksum_method_facility_set_locale() != 776:
+    if lib.uniffi_azukari_ffi_checksum_method_facility_set_language() != 6381:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_facility_sign_in() != 41004:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -717,9 +717,9 @@ _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_is_locked.restype = ctype
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_issue_label_sheet.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_issue_label_sheet.restype = ctypes.c_uint16
-_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_locale.argtypes = (
+_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_language.argtypes = (
 )
-_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_locale.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_language.restype = ctypes.c_uint16
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_lock.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_lock.restype = ctypes.c_uint16
@@ -729,9 +729,9 @@ _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_rewrap_for_vault.restype 
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_scan_label.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_scan_label.restype = ctypes.c_uint16
-_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_set_locale.argtypes = (
+_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_set_language.argtypes = (
 )
-_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_set_locale.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_set_language.restype = ctypes.c_uint16
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_sign_in.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_sign_in.restype = ctypes.c_uint16
@@ -918,11 +918,11 @@ _UniffiLib.uniffi_azukari_ffi_fn_method_facility_issue_label_sheet.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_method_facility_issue_label_sheet.restype = _UniffiRustBuffer
-_UniffiLib.uniffi_azukari_ffi_fn_method_facility_locale.argtypes = (
+_UniffiLib.uniffi_azukari_ffi_fn_method_facility_language.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_azukari_ffi_fn_method_facility_locale.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_method_facility_language.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_azukari_ffi_fn_method_facility_lock.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -940,12 +940,12 @@ _UniffiLib.uniffi_azukari_ffi_fn_method_facility_scan_label.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_method_facility_scan_label.restype = _UniffiRustBuffer
-_UniffiLib.uniffi_azukari_ffi_fn_method_facility_set_locale.argtypes = (
+_UniffiLib.uniffi_azukari_ffi_fn_method_facility_set_language.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_azukari_ffi_fn_method_facility_set_locale.restype = None
+_UniffiLib.uniffi_azukari_ffi_fn_method_facility_set_language.restype = None
 _UniffiLib.uniffi_azukari_ffi_fn_method_facility_sign_in.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -10841,9 +10841,9 @@ class _UniffiFfiConverterTypeLabelSheetFormat(_UniffiConverterRustBuffer):
 
 
 
-class Locale(enum.Enum):
+class Language(enum.Enum):
     """
-    A display language.
+    A display language (named so as not to clash with Foundation's and Java's `Locale`).
 """
     
     JA = 0
@@ -10858,29 +10858,29 @@ class Locale(enum.Enum):
     
 
 
-class _UniffiFfiConverterTypeLocale(_UniffiConverterRustBuffer):
+class _UniffiFfiConverterTypeLanguage(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         variant = buf.read_i32()
         if variant == 1:
-            return Locale.JA
+            return Language.JA
         if variant == 2:
-            return Locale.EN
+            return Language.EN
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
     def check_lower(value):
-        if value == Locale.JA:
+        if value == Language.JA:
             return
-        if value == Locale.EN:
+        if value == Language.EN:
             return
         raise ValueError(value)
 
     @staticmethod
     def write(value, buf):
-        if value == Locale.JA:
+        if value == Language.JA:
             buf.write_i32(1)
-        if value == Locale.EN:
+        if value == Language.EN:
             buf.write_i32(2)
 
 
@@ -12292,7 +12292,7 @@ class FacilityProtocol(typing.Protocol):
         `hub_host` is the facility hub's host name, which the label URLs name. Blocking: call off the UI thread.
 """
         raise NotImplementedError
-    def locale(self, ) -> Locale:
+    def language(self, ) -> Language:
         """
         The display language.
 """
@@ -12316,9 +12316,9 @@ class FacilityProtocol(typing.Protocol):
         screen takes the scanned text itself with `HandoverIntent.ScanLabel`). Fails with `InvalidQr`.
 """
         raise NotImplementedError
-    def set_locale(self, locale: Locale) -> None:
+    def set_language(self, language: Language) -> None:
         """
-        Show every screen in `locale` from now on.
+        Show every screen in `language` from now on.
 """
         raise NotImplementedError
     def sign_in(self, staff_id: str) -> None:
@@ -12553,18 +12553,18 @@ class Facility(FacilityProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def locale(self, ) -> Locale:
+    def language(self, ) -> Language:
         """
         The display language.
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
         )
-        _uniffi_lift_return = _UniffiFfiConverterTypeLocale.lift
+        _uniffi_lift_return = _UniffiFfiConverterTypeLanguage.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
-            _UniffiLib.uniffi_azukari_ffi_fn_method_facility_locale,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_facility_language,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -12623,21 +12623,21 @@ class Facility(FacilityProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def set_locale(self, locale: Locale) -> None:
+    def set_language(self, language: Language) -> None:
         """
-        Show every screen in `locale` from now on.
+        Show every screen in `language` from now on.
 """
         
-        _UniffiFfiConverterTypeLocale.check_lower(locale)
+        _UniffiFfiConverterTypeLanguage.check_lower(language)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
-            _UniffiFfiConverterTypeLocale.lower(locale),
+            _UniffiFfiConverterTypeLanguage.lower(language),
         )
         _uniffi_lift_return = lambda val: None
         _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
-            _UniffiLib.uniffi_azukari_ffi_fn_method_facility_set_locale,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_facility_set_language,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -13304,7 +13304,7 @@ __all__ = [
     "KeyVaultError",
     "LabelLayout",
     "LabelSheetFormat",
-    "Locale",
+    "Language",
     "SetupIntent",
     "AgreementForm",
     "AgreementRow",

@@ -1510,7 +1510,7 @@ public protocol FacilityProtocol: AnyObject, Sendable {
     /**
      * The display language.
      */
-    func locale() throws  -> Locale
+    func language() throws  -> Language
     
     /**
      * Lock the store: save its snapshot, close the database and forget every key. Every later call fails with
@@ -1532,9 +1532,9 @@ public protocol FacilityProtocol: AnyObject, Sendable {
     func scanLabel(text: String) throws  -> String
     
     /**
-     * Show every screen in `locale` from now on.
+     * Show every screen in `language` from now on.
      */
-    func setLocale(locale: Locale) throws 
+    func setLanguage(language: Language) throws 
     
     /**
      * Sign in a member of staff on this shared device (their id, from the setup screen's staff list).
@@ -1744,10 +1744,10 @@ open func issueLabelSheet(lockerIds: [String], hubHost: String, layout: LabelLay
     /**
      * The display language.
      */
-open func locale()throws  -> Locale  {
-    return try  FfiConverterTypeLocale_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+open func language()throws  -> Language  {
+    return try  FfiConverterTypeLanguage_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
         uniffiCallStatus in
-    uniffi_azukari_ffi_fn_method_facility_locale(
+    uniffi_azukari_ffi_fn_method_facility_language(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1794,13 +1794,13 @@ open func scanLabel(text: String)throws  -> String  {
 }
     
     /**
-     * Show every screen in `locale` from now on.
+     * Show every screen in `language` from now on.
      */
-open func setLocale(locale: Locale)throws   {try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+open func setLanguage(language: Language)throws   {try rustCallWithError(FfiConverterTypeAzukariError_lift) {
         uniffiCallStatus in
-    uniffi_azukari_ffi_fn_method_facility_set_locale(
+    uniffi_azukari_ffi_fn_method_facility_set_language(
             self.uniffiCloneHandle(),
-        FfiConverterTypeLocale_lower(locale),uniffiCallStatus
+        FfiConverterTypeLanguage_lower(language),uniffiCallStatus
     )
 }
 }
@@ -11208,6 +11208,81 @@ public func FfiConverterTypeLabelSheetFormat_lower(_ value: LabelSheetFormat) ->
 
 
 /**
+ * A display language (named so as not to clash with Foundation's and Java's `Locale`).
+ */
+
+public enum Language: Equatable, Hashable {
+    
+    /**
+     * 日本語 (the default).
+     */
+    case ja
+    /**
+     * English.
+     */
+    case en
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Language: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLanguage: FfiConverterRustBuffer {
+    typealias SwiftType = Language
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Language {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .ja
+        
+        case 2: return .en
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Language, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .ja:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .en:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLanguage_lift(_ buf: RustBuffer) throws -> Language {
+    return try FfiConverterTypeLanguage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLanguage_lower(_ value: Language) -> RustBuffer {
+    return FfiConverterTypeLanguage.lower(value)
+}
+
+
+
+/**
  * A legal representative (法定代理人).
  */
 
@@ -11278,81 +11353,6 @@ public func FfiConverterTypeLegalRepresentative_lift(_ buf: RustBuffer) throws -
 #endif
 public func FfiConverterTypeLegalRepresentative_lower(_ value: LegalRepresentative) -> RustBuffer {
     return FfiConverterTypeLegalRepresentative.lower(value)
-}
-
-
-
-/**
- * A display language.
- */
-
-public enum Locale: Equatable, Hashable {
-    
-    /**
-     * 日本語 (the default).
-     */
-    case ja
-    /**
-     * English.
-     */
-    case en
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Locale: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLocale: FfiConverterRustBuffer {
-    typealias SwiftType = Locale
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Locale {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .ja
-        
-        case 2: return .en
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Locale, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .ja:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .en:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLocale_lift(_ buf: RustBuffer) throws -> Locale {
-    return try FfiConverterTypeLocale.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLocale_lower(_ value: Locale) -> RustBuffer {
-    return FfiConverterTypeLocale.lower(value)
 }
 
 
@@ -14062,7 +14062,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_azukari_ffi_checksum_method_facility_issue_label_sheet() != 8287) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_azukari_ffi_checksum_method_facility_locale() != 4762) {
+    if (uniffi_azukari_ffi_checksum_method_facility_language() != 1846) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_method_facility_lock() != 12455) {
@@ -14074,7 +14074,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_azukari_ffi_checksum_method_facility_scan_label() != 53278) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_azukari_ffi_checksum_method_facility_set_locale() != 776) {
+    if (uniffi_azukari_ffi_checksum_method_facility_set_language() != 6381) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_method_facility_sign_in() != 41004) {

@@ -338,9 +338,9 @@ int8_t uniffi_azukari_ffi_fn_method_facility_is_locked(uint64_t ptr, RustCallSta
 RustBuffer uniffi_azukari_ffi_fn_method_facility_issue_label_sheet(uint64_t ptr, RustBuffer locker_ids, RustBuffer hub_host, RustBuffer layout, RustBuffer format, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_LOCALE
-#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_LOCALE
-RustBuffer uniffi_azukari_ffi_fn_method_facility_locale(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_LANGUAGE
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_LANGUAGE
+RustBuffer uniffi_azukari_ffi_fn_method_facility_language(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_LOCK
@@ -358,9 +358,9 @@ void uniffi_azukari_ffi_fn_method_facility_rewrap_for_vault(uint64_t ptr, uint64
 RustBuffer uniffi_azukari_ffi_fn_method_facility_scan_label(uint64_t ptr, RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_SET_LOCALE
-#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_SET_LOCALE
-void uniffi_azukari_ffi_fn_method_facility_set_locale(uint64_t ptr, RustBuffer locale, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_SET_LANGUAGE
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_SET_LANGUAGE
+void uniffi_azukari_ffi_fn_method_facility_set_language(uint64_t ptr, RustBuffer language, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_SIGN_IN
@@ -947,9 +947,9 @@ uint16_t uniffi_azukari_ffi_checksum_method_facility_issue_label_sheet(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_LOCALE
-#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_LOCALE
-uint16_t uniffi_azukari_ffi_checksum_method_facility_locale(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_LANGUAGE
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_LANGUAGE
+uint16_t uniffi_azukari_ffi_checksum_method_facility_language(void
     
 );
 #endif
@@ -971,9 +971,9 @@ uint16_t uniffi_azukari_ffi_checksum_method_facility_scan_label(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_SET_LOCALE
-#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_SET_LOCALE
-uint16_t uniffi_azukari_ffi_checksum_method_facility_set_locale(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_SET_LANGUAGE
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_SET_LANGUAGE
+uint16_t uniffi_azukari_ffi_checksum_method_facility_set_language(void
     
 );
 #endif

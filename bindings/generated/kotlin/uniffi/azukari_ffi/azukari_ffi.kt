@@ -741,7 +741,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_facility_issue_label_sheet(
     ): Int
-    external fun uniffi_azukari_ffi_checksum_method_facility_locale(
+    external fun uniffi_azukari_ffi_checksum_method_facility_language(
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_facility_lock(
     ): Int
@@ -749,7 +749,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_facility_scan_label(
     ): Int
-    external fun uniffi_azukari_ffi_checksum_method_facility_set_locale(
+    external fun uniffi_azukari_ffi_checksum_method_facility_set_language(
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_facility_sign_in(
     ): Int
@@ -867,7 +867,7 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_azukari_ffi_fn_method_facility_issue_label_sheet(`ptr`: Long,`lockerIds`: RustBuffer.ByValue,`hubHost`: RustBuffer.ByValue,`layout`: RustBuffer.ByValue,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_azukari_ffi_fn_method_facility_locale(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_azukari_ffi_fn_method_facility_language(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_azukari_ffi_fn_method_facility_lock(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -875,7 +875,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_azukari_ffi_fn_method_facility_scan_label(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_azukari_ffi_fn_method_facility_set_locale(`ptr`: Long,`locale`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_azukari_ffi_fn_method_facility_set_language(`ptr`: Long,`language`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_azukari_ffi_fn_method_facility_sign_in(`ptr`: Long,`staffId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1130,7 +1130,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_azukari_ffi_checksum_method_facility_issue_label_sheet() and 0xFFFF) != 8287) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_azukari_ffi_checksum_method_facility_locale() and 0xFFFF) != 4762) {
+    if ((lib.uniffi_azukari_ffi_checksum_method_facility_language() and 0xFFFF) != 1846) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_method_facility_lock() and 0xFFFF) != 12455) {
@@ -1142,7 +1142,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_azukari_ffi_checksum_method_facility_scan_label() and 0xFFFF) != 53278) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_azukari_ffi_checksum_method_facility_set_locale() and 0xFFFF) != 776) {
+    if ((lib.uniffi_azukari_ffi_checksum_method_facility_set_language() and 0xFFFF) != 6381) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_method_facility_sign_in() and 0xFFFF) != 41004) {
@@ -3299,7 +3299,7 @@ public interface FacilityInterface {
     /**
      * The display language.
      */
-    fun `locale`(): Locale
+    fun `language`(): Language
     
     /**
      * Lock the store: save its snapshot, close the database and forget every key. Every later call fails with
@@ -3321,9 +3321,9 @@ public interface FacilityInterface {
     fun `scanLabel`(`text`: kotlin.String): kotlin.String
     
     /**
-     * Show every screen in `locale` from now on.
+     * Show every screen in `language` from now on.
      */
-    fun `setLocale`(`locale`: Locale)
+    fun `setLanguage`(`language`: Language)
     
     /**
      * Sign in a member of staff on this shared device (their id, from the setup screen's staff list).
@@ -3565,11 +3565,11 @@ open class Facility: Disposable, AutoCloseable, FacilityInterface
     /**
      * The display language.
      */
-    @Throws(AzukariException::class)override fun `locale`(): Locale {
-            return FfiConverterTypeLocale.lift(
+    @Throws(AzukariException::class)override fun `language`(): Language {
+            return FfiConverterTypeLanguage.lift(
     callWithHandle {
     uniffiRustCallWithError(AzukariException) { _status ->
-    UniffiLib.uniffi_azukari_ffi_fn_method_facility_locale(
+    UniffiLib.uniffi_azukari_ffi_fn_method_facility_language(
         it,
         _status)
 }
@@ -3635,16 +3635,16 @@ open class Facility: Disposable, AutoCloseable, FacilityInterface
 
     
     /**
-     * Show every screen in `locale` from now on.
+     * Show every screen in `language` from now on.
      */
-    @Throws(AzukariException::class)override fun `setLocale`(`locale`: Locale)
+    @Throws(AzukariException::class)override fun `setLanguage`(`language`: Language)
         = 
     callWithHandle {
     uniffiRustCallWithError(AzukariException) { _status ->
-    UniffiLib.uniffi_azukari_ffi_fn_method_facility_set_locale(
+    UniffiLib.uniffi_azukari_ffi_fn_method_facility_set_language(
         it,
         
-        FfiConverterTypeLocale.lower(`locale`),_status)
+        FfiConverterTypeLanguage.lower(`language`),_status)
 }
     }
     
@@ -12140,6 +12140,49 @@ public object FfiConverterTypeLabelSheetFormat : FfiConverterRustBuffer<LabelShe
 
 
 /**
+ * A display language (named so as not to clash with Foundation's and Java's `Locale`).
+ */
+
+enum class Language {
+    
+    /**
+     * 日本語 (the default).
+     */
+    JA,
+    /**
+     * English.
+     */
+    EN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLanguage: FfiConverterRustBuffer<Language> {
+    override fun read(buf: ByteBuffer) = try {
+        Language.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Language) = 4UL
+
+    override fun write(value: Language, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * A legal representative (法定代理人).
  */
 
@@ -12174,49 +12217,6 @@ public object FfiConverterTypeLegalRepresentative: FfiConverterRustBuffer<LegalR
     override fun allocationSize(value: LegalRepresentative) = 4UL
 
     override fun write(value: LegalRepresentative, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * A display language.
- */
-
-enum class Locale {
-    
-    /**
-     * 日本語 (the default).
-     */
-    JA,
-    /**
-     * English.
-     */
-    EN;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLocale: FfiConverterRustBuffer<Locale> {
-    override fun read(buf: ByteBuffer) = try {
-        Locale.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Locale) = 4UL
-
-    override fun write(value: Locale, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
