@@ -2,6 +2,10 @@
 //! Keychain) and the NFC channel to a tapped card (Android `IsoDep`, iOS `NFCISO7816Tag`). Each foreign trait is
 //! adapted here to its core trait; the core never knows it talks to Kotlin, Swift or Python.
 //!
+//! **Re-entrance.** The core calls these while it holds the facility (a card is read inside `tapCard`, the key
+//! vault inside `rewrapForVault`): an implementation must answer from the platform and never call back into
+//! Azukari, or it waits forever.
+//!
 //! **Signer.** The core keeps each device's ECDSA P-256 signing key itself (sealed in the store) and offers no way
 //! yet to plug in a signer kept in secure hardware (StrongBox, Secure Enclave): `Store::create` and `Store::open`
 //! make their own `SoftwareSigner`. A foreign `Signer` trait is therefore not exported; it belongs here once the
@@ -14,7 +18,8 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 /// Wraps and unwraps the facility store's data key with a key the platform keeps (Android Keystore: a
-/// non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created or unlocked.
+/// non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created, unlocked or
+/// re-wrapped, on the calling thread; it must not call back into Azukari.
 #[uniffi::export(with_foreign)]
 pub trait KeyVault: Send + Sync {
     /// Wrap `data_key` (32 bytes) for the store `store_id` (16 bytes); return an opaque blob the store keeps.
@@ -32,7 +37,8 @@ pub trait KeyVault: Send + Sync {
 
 /// The phone's NFC ISO-DEP channel to a tapped card. Implemented by the apps with Android
 /// `IsoDep.transceive` and iOS `NFCISO7816Tag.sendCommand`; the core sends only the PIN-less commands of
-/// DOMAIN.md and never a VERIFY.
+/// DOMAIN.md and never a VERIFY. Called on the thread that called `tapCard` or `registerCardByReading`; it must
+/// not call back into Azukari.
 #[uniffi::export(with_foreign)]
 pub trait CardTransceiver: Send + Sync {
     /// Send one command APDU and return the card's whole response APDU (data followed by SW1 SW2).

@@ -11778,7 +11778,8 @@ class CardTransceiver():
     """
     The phone's NFC ISO-DEP channel to a tapped card. Implemented by the apps with Android
     `IsoDep.transceive` and iOS `NFCISO7816Tag.sendCommand`; the core sends only the PIN-less commands of
-    DOMAIN.md and never a VERIFY.
+    DOMAIN.md and never a VERIFY. Called on the thread that called `tapCard` or `registerCardByReading`; it must
+    not call back into Azukari.
 """
     
     def transceive(self, apdu: bytes) -> bytes:
@@ -11791,7 +11792,8 @@ class CardTransceiverImpl(CardTransceiver):
     """
     The phone's NFC ISO-DEP channel to a tapped card. Implemented by the apps with Android
     `IsoDep.transceive` and iOS `NFCISO7816Tag.sendCommand`; the core sends only the PIN-less commands of
-    DOMAIN.md and never a VERIFY.
+    DOMAIN.md and never a VERIFY. Called on the thread that called `tapCard` or `registerCardByReading`; it must
+    not call back into Azukari.
 """
     
     _handle: ctypes.c_uint64
@@ -12054,7 +12056,8 @@ class _UniffiFfiConverterTypeConsentFlow:
 class KeyVault():
     """
     Wraps and unwraps the facility store's data key with a key the platform keeps (Android Keystore: a
-    non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created or unlocked.
+    non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created, unlocked or
+    re-wrapped, on the calling thread; it must not call back into Azukari.
 """
     
     def wrap_data_key(self, store_id: bytes,data_key: bytes) -> bytes:
@@ -12073,7 +12076,8 @@ class KeyVault():
 class KeyVaultImpl(KeyVault):
     """
     Wraps and unwraps the facility store's data key with a key the platform keeps (Android Keystore: a
-    non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created or unlocked.
+    non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created, unlocked or
+    re-wrapped, on the calling thread; it must not call back into Azukari.
 """
     
     _handle: ctypes.c_uint64

@@ -1092,7 +1092,8 @@ public func FfiConverterTypeBoardFlow_lower(_ value: BoardFlow) -> UInt64 {
 /**
  * The phone's NFC ISO-DEP channel to a tapped card. Implemented by the apps with Android
  * `IsoDep.transceive` and iOS `NFCISO7816Tag.sendCommand`; the core sends only the PIN-less commands of
- * DOMAIN.md and never a VERIFY.
+ * DOMAIN.md and never a VERIFY. Called on the thread that called `tapCard` or `registerCardByReading`; it must
+ * not call back into Azukari.
  */
 public protocol CardTransceiver: AnyObject, Sendable {
     
@@ -1105,7 +1106,8 @@ public protocol CardTransceiver: AnyObject, Sendable {
 /**
  * The phone's NFC ISO-DEP channel to a tapped card. Implemented by the apps with Android
  * `IsoDep.transceive` and iOS `NFCISO7816Tag.sendCommand`; the core sends only the PIN-less commands of
- * DOMAIN.md and never a VERIFY.
+ * DOMAIN.md and never a VERIFY. Called on the thread that called `tapCard` or `registerCardByReading`; it must
+ * not call back into Azukari.
  */
 open class CardTransceiverImpl: CardTransceiver, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -2281,7 +2283,8 @@ public func FfiConverterTypeIncidentFlow_lower(_ value: IncidentFlow) -> UInt64 
 
 /**
  * Wraps and unwraps the facility store's data key with a key the platform keeps (Android Keystore: a
- * non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created or unlocked.
+ * non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created, unlocked or
+ * re-wrapped, on the calling thread; it must not call back into Azukari.
  */
 public protocol KeyVault: AnyObject, Sendable {
     
@@ -2300,7 +2303,8 @@ public protocol KeyVault: AnyObject, Sendable {
 }
 /**
  * Wraps and unwraps the facility store's data key with a key the platform keeps (Android Keystore: a
- * non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created or unlocked.
+ * non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created, unlocked or
+ * re-wrapped, on the calling thread; it must not call back into Azukari.
  */
 open class KeyVaultImpl: KeyVault, @unchecked Sendable {
     fileprivate let handle: UInt64

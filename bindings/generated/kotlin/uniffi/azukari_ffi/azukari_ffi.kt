@@ -2619,7 +2619,8 @@ public object FfiConverterTypeBoardFlow: FfiConverter<BoardFlow, Long> {
 /**
  * The phone's NFC ISO-DEP channel to a tapped card. Implemented by the apps with Android
  * `IsoDep.transceive` and iOS `NFCISO7816Tag.sendCommand`; the core sends only the PIN-less commands of
- * DOMAIN.md and never a VERIFY.
+ * DOMAIN.md and never a VERIFY. Called on the thread that called `tapCard` or `registerCardByReading`; it must
+ * not call back into Azukari.
  */
 public interface CardTransceiver {
     
@@ -2634,7 +2635,8 @@ public interface CardTransceiver {
 /**
  * The phone's NFC ISO-DEP channel to a tapped card. Implemented by the apps with Android
  * `IsoDep.transceive` and iOS `NFCISO7816Tag.sendCommand`; the core sends only the PIN-less commands of
- * DOMAIN.md and never a VERIFY.
+ * DOMAIN.md and never a VERIFY. Called on the thread that called `tapCard` or `registerCardByReading`; it must
+ * not call back into Azukari.
  */
 open class CardTransceiverImpl: Disposable, AutoCloseable, CardTransceiver
 {
@@ -4587,7 +4589,8 @@ public object FfiConverterTypeIncidentFlow: FfiConverter<IncidentFlow, Long> {
 
 /**
  * Wraps and unwraps the facility store's data key with a key the platform keeps (Android Keystore: a
- * non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created or unlocked.
+ * non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created, unlocked or
+ * re-wrapped, on the calling thread; it must not call back into Azukari.
  */
 public interface KeyVault {
     
@@ -4608,7 +4611,8 @@ public interface KeyVault {
 
 /**
  * Wraps and unwraps the facility store's data key with a key the platform keeps (Android Keystore: a
- * non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created or unlocked.
+ * non-exportable AES key; iOS Keychain). Implemented by the apps; called while a store is created, unlocked or
+ * re-wrapped, on the calling thread; it must not call back into Azukari.
  */
 open class KeyVaultImpl: Disposable, AutoCloseable, KeyVault
 {
