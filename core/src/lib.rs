@@ -36,5 +36,6 @@ pub mod model;
 pub mod qr;
 pub mod rules;
 pub mod store;
+pub mod sync;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -45,7 +45,7 @@ impl KeyOwner {
 }
 
 /// A content key as stored: wrapped by the data key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WrappedKey {
     /// The key's id.
     pub id: KeyId,
@@ -165,16 +165,12 @@ impl KeyRing {
         }
     }
 
-    /// Unwrap stored content keys into the ring. The newest generation of each owner seals from now on.
+    /// Unwrap stored content keys into the ring. The newest generation of each owner seals from now on; of two
+    /// keys of the same generation (one made here, one shared by another device) the first given wins, so the
+    /// store passes its own keys first.
     pub fn load(&mut self, stored: Vec<WrappedKey>) -> Result<(), CryptoError> {
         for row in stored {
-            let plain = open_with(
-                &self.data_key,
-                &Aad::new("keys", "wrapped", row.id.0.as_bytes()),
-                &row.wrapped,
-            )
-            .map_err(|_| CryptoError::WrongKey)?;
-            let key = SecretKey::from_slice(&plain)?;
+            let key = self.unwrap_key(&row)?;
             let newer = match self
                 .current
                 .get(&row.owner)
@@ -186,19 +182,54 @@ impl KeyRing {
             if newer {
                 self.current.insert(row.owner, row.id);
             }
-            self.keys.insert(
-                row.id,
-                ContentKey {
-                    key,
-                    owner: row.owner,
-                    generation: row.generation,
-                    uses: row.uses,
-                    persisted_uses: row.uses,
-                    unsaved: None,
-                },
-            );
+            self.insert_loaded(&row, key);
         }
         Ok(())
+    }
+
+    /// Take in keys that other devices of the facility made and shared (through the hub), so their sealed data
+    /// opens here. Keys already held are skipped; a shared key seals here only for an owner this ring has no key
+    /// for yet. Returns the keys that were new (the store persists them). A key that does not unwrap under this
+    /// facility's data key is refused as [`CryptoError::WrongKey`] and nothing is taken.
+    pub fn import(&mut self, shared: &[WrappedKey]) -> Result<Vec<WrappedKey>, CryptoError> {
+        let mut fresh = Vec::new();
+        for row in shared {
+            if self.keys.contains_key(&row.id) {
+                continue;
+            }
+            fresh.push((row, self.unwrap_key(row)?));
+        }
+        let mut added = Vec::with_capacity(fresh.len());
+        for (row, key) in fresh {
+            self.current.entry(row.owner).or_insert(row.id);
+            self.insert_loaded(row, key);
+            added.push(row.clone());
+        }
+        Ok(added)
+    }
+
+    fn unwrap_key(&self, row: &WrappedKey) -> Result<SecretKey, CryptoError> {
+        let plain = open_with(
+            &self.data_key,
+            &Aad::new("keys", "wrapped", row.id.0.as_bytes()),
+            &row.wrapped,
+        )
+        .map_err(|_| CryptoError::WrongKey)?;
+        SecretKey::from_slice(&plain)
+    }
+
+    fn insert_loaded(&mut self, row: &WrappedKey, key: SecretKey) {
+        self.keys.insert(
+            row.id,
+            ContentKey {
+                key,
+                owner: row.owner,
+                generation: row.generation,
+                uses: row.uses,
+                persisted_uses: row.uses,
+                unsaved: None,
+            },
+        );
     }
 
     /// Seal `plaintext` for `owner` at the place `aad`, under the owner's current key (made or rotated as needed).

@@ -36,6 +36,7 @@
 
 mod aead;
 mod envelope;
+mod exchange;
 mod keyed_hash;
 mod keyring;
 mod secret;
@@ -44,6 +45,7 @@ mod vault;
 
 pub use aead::{Aad, KeyId, Sealed};
 pub use envelope::{KdfParams, RecoveryEnvelope, generate_recovery_passphrase};
+pub use exchange::{ExchangeKeyPair, SealedToRecipient, seal_to_recipient};
 pub use keyed_hash::{HashDomain, KeyedHash};
 pub use keyring::{KeyChanges, KeyOwner, KeyRing, ROTATE_AFTER_USES, WrappedKey};
 pub use secret::SecretKey;

@@ -64,6 +64,14 @@ pub enum StoreError {
         "the facility's label key is on another device; enroll this device from the hub to print labels / ラベル署名鍵が別の端末にあります。ハブからこの端末を登録してから印刷してください"
     )]
     LabelKeyElsewhere,
+    /// This device joined the facility but its own registration has not arrived from the hub yet.
+    #[error(
+        "this device is not registered in the facility's ledger yet; sync with the hub first / この端末はまだ台帳に登録されていません。先にハブと同期してください"
+    )]
+    NotRegistered,
+    /// The device is already registered.
+    #[error("the device is already registered / この端末は登録済みです")]
+    DeviceAlreadyRegistered,
     /// Some other database failure.
     #[error("database error: {0} / データベースエラー")]
     Sqlite(String),

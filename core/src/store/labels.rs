@@ -10,7 +10,7 @@ use crate::model::StaffId;
 use crate::qr::LabelSigner;
 
 /// The `meta` entry holding the sealed label-signing key.
-const LABEL_SIGNING_KEY: &str = "label_signing_key";
+pub(super) const LABEL_SIGNING_KEY: &str = "label_signing_key";
 
 impl Store {
     /// The facility's label signer. The first call on the facility's first issuing device makes the key, seals it

@@ -16,10 +16,12 @@ mod labels;
 mod meta;
 mod schema;
 mod sealing;
+mod sharing;
 
 pub use error::StoreError;
 pub use schema::LATEST_VERSION;
 pub use sealing::{AgreementDraft, Field};
+pub use sharing::{EnrollmentSecrets, JoinOptions};
 
 use crate::clock::{Clock, Timestamp};
 use crate::crypto::{
@@ -422,7 +424,7 @@ impl Store {
         let tip = self
             .devices
             .get(&self.device)
-            .ok_or(StoreError::BadMeta("own device chain"))?;
+            .ok_or(StoreError::NotRegistered)?;
         let envelope = Envelope {
             event_id: EventId::new_v7(),
             facility: self.facility,
@@ -484,7 +486,22 @@ impl Store {
         if envelope.prev_hash != tip.last_hash {
             return Err(LedgerError::BrokenChain { index: 0 }.into());
         }
-        let appended = self.commit_event(&envelope, signed, |_| Ok(()))?;
+        let erased = match &envelope.body {
+            EventBody::ResidentErased { resident } => Some(KeyOwner::Resident(*resident)),
+            _ => None,
+        };
+        let appended = self.commit_event(&envelope, signed, |tx| {
+            if let Some(owner) = erased {
+                tx.execute(
+                    "DELETE FROM keys WHERE owner_kind = ?1 AND owner_id = ?2",
+                    params![owner.kind(), owner.id_text()],
+                )?;
+            }
+            Ok(())
+        })?;
+        if let Some(owner) = erased {
+            self.ring.erase_owner(owner);
+        }
         self.after_commit(&envelope, appended)?;
         Ok(Ingested::Appended(appended))
     }
@@ -771,9 +788,15 @@ impl Store {
                 },
             );
         }
-        if !self.devices.contains_key(&self.device) {
-            return Err(StoreError::BadMeta("own device is not registered"));
-        }
+        // A store that joined the facility trusts the founding device before it has pulled a single event.
+        self.devices
+            .entry(self.anchor.founding_device)
+            .or_insert_with(|| DeviceTip {
+                public_key: self.anchor.founding_key.clone(),
+                last_seq: 0,
+                last_hash: EventHash::ZERO,
+            });
+        // A joined device may still be waiting for its own registration: appending says so (NotRegistered).
         Ok(())
     }
 
@@ -848,7 +871,8 @@ fn uuid_from(bytes: &[u8], what: &'static str) -> Result<uuid::Uuid, StoreError>
 
 fn load_wrapped_keys(conn: &Connection) -> Result<Vec<WrappedKey>, StoreError> {
     let mut statement =
-        conn.prepare("SELECT key_id, owner_kind, owner_id, generation, wrapped, uses FROM keys")?;
+        // This device's own keys first: of two keys of one generation, the ring seals with the first (see KeyRing::load).
+        conn.prepare("SELECT key_id, owner_kind, owner_id, generation, wrapped, uses FROM keys ORDER BY origin = 'shared', rowid")?;
     let rows = statement.query_map([], |row| {
         Ok((
             row.get::<_, String>(0)?,
@@ -883,14 +907,22 @@ fn load_wrapped_keys(conn: &Connection) -> Result<Vec<WrappedKey>, StoreError> {
     Ok(keys)
 }
 
+/// Store one wrapped content key; `origin` is `local` (made here) or `shared` (received). A key already stored is
+/// left as it is.
+fn insert_key(tx: &Transaction<'_>, key: &WrappedKey, origin: &str) -> Result<(), StoreError> {
+    let wrapped =
+        postcard::to_stdvec(&key.wrapped).map_err(|_| StoreError::BadMeta("wrapped key"))?;
+    tx.execute(
+        "INSERT INTO keys (key_id, owner_kind, owner_id, generation, wrapped, uses, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (key_id) DO NOTHING",
+        params![key.id.to_string(), key.owner.kind(), key.owner.id_text(), key.generation, wrapped, key.uses as i64, origin],
+    )?;
+    Ok(())
+}
+
 fn persist_key_changes(tx: &Transaction<'_>, changes: &KeyChanges) -> Result<(), StoreError> {
     for key in &changes.new_keys {
-        let wrapped =
-            postcard::to_stdvec(&key.wrapped).map_err(|_| StoreError::BadMeta("wrapped key"))?;
-        tx.execute(
-            "INSERT INTO keys (key_id, owner_kind, owner_id, generation, wrapped, uses) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![key.id.to_string(), key.owner.kind(), key.owner.id_text(), key.generation, wrapped, key.uses as i64],
-        )?;
+        insert_key(tx, key, "local")?;
     }
     for (id, uses) in &changes.uses {
         tx.execute(

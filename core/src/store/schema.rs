@@ -9,6 +9,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/001_initial.sql"),
     include_str!("../../migrations/002_custody_snapshot.sql"),
+    include_str!("../../migrations/003_shared_keys.sql"),
 ];
 
 /// The schema version this build writes.

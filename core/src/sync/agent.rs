@@ -1,0 +1,260 @@
+//! The device side of sync: push the outbox, pull what is new, verify the hub's checkpoints and proofs.
+
+use super::checkpoint::CheckpointVerifier;
+use super::merkle::{TreeHead, verify_consistency, verify_inclusion};
+use super::protocol::{PullRequest, PushOutcome, PushRequest, WireEvent};
+use super::{Digest32, HubTransport, SyncError};
+use crate::clock::Timestamp;
+use crate::crypto::KeyId;
+use crate::ledger::SignedEvent;
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Events per push or pull request.
+const BATCH: usize = 256;
+/// Inclusion proofs asked for per pull.
+const PROOFS_PER_PULL: usize = 64;
+
+/// What a device remembers about its hub (kept in its store, committed after every step).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// The hub's checkpoint verifier key and log origin, pinned at enrollment.
+    pub hub_key: Option<(String, String)>,
+    /// The highest own sequence number the hub acknowledged: the outbox is everything after it.
+    pub pushed_seq: u64,
+    /// The next global index to pull.
+    pub pulled_to: u64,
+    /// How many shared keys were received.
+    pub keys_seen: u64,
+    /// Own content keys already sent.
+    pub shared_keys: BTreeSet<KeyId>,
+    /// The last verified checkpoint (its tree and the signed note).
+    pub checkpoint: Option<(TreeHead, Vec<u8>)>,
+    /// Own acknowledged events whose inclusion is not proved yet: (global index, event hash).
+    pub unproven: Vec<(u64, Digest32)>,
+    /// Alarms raised (newest last).
+    pub alarms: Vec<SyncAlarm>,
+}
+
+/// An alarm about the hub, kept with the time it was raised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncAlarm {
+    /// When.
+    pub at: Timestamp,
+    /// What, as the error's text.
+    pub what: String,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Own events the hub acknowledged in this sync.
+    pub pushed: usize,
+    /// Events from other devices taken in.
+    pub pulled: usize,
+    /// Whether some own events wait at the hub for earlier ones.
+    pub waiting: bool,
+    /// The verified tree after the sync.
+    pub tree: TreeHead,
+}
+
+impl SyncState {
+    /// The state saved in `store`, or a fresh one.
+    pub fn load(store: &Store) -> Result<SyncState, SyncError> {
+        Ok(store.sync_state()?.unwrap_or_default())
+    }
+
+    /// Pin the hub's checkpoint key (at enrollment).
+    pub fn pin_hub(
+        store: &mut Store,
+        verifier: &CheckpointVerifier,
+        origin: &str,
+    ) -> Result<(), SyncError> {
+        let mut state = SyncState::load(store)?;
+        state.hub_key = Some((verifier.verifier_key().to_string(), origin.to_string()));
+        store.save_sync_state(&state)?;
+        Ok(())
+    }
+
+    fn verifier(&self) -> Result<CheckpointVerifier, SyncError> {
+        let (key, origin) = self.hub_key.as_ref().ok_or(SyncError::NotEnrolled)?;
+        CheckpointVerifier::new(key, origin)
+    }
+
+    /// The number of own events not yet acknowledged by the hub.
+    pub fn outbox_len(&self, store: &Store) -> Result<usize, SyncError> {
+        Ok(store.own_events_after(self.pushed_seq)?.len())
+    }
+}
+
+/// Push the outbox, then pull until caught up. Stops at the first error; whatever was acknowledged or taken in
+/// before stays recorded, so the next sync resumes where this one stopped. An alarm (see
+/// [`SyncError::is_alarm`]) is also recorded in the sync state.
+pub fn sync(
+    store: &mut Store,
+    hub: &dyn HubTransport,
+    wait_ms: u64,
+) -> Result<SyncReport, SyncError> {
+    let mut state = SyncState::load(store)?;
+    let verifier = state.verifier()?;
+    let result = push(store, hub, &mut state).and_then(|(pushed, waiting)| {
+        let pulled = pull(store, hub, &verifier, &mut state, wait_ms)?;
+        Ok((pushed, waiting, pulled))
+    });
+    match result {
+        Ok((pushed, waiting, pulled)) => Ok(SyncReport {
+            pushed,
+            pulled,
+            waiting,
+            tree: state
+                .checkpoint
+                .as_ref()
+                .map(|(head, _)| *head)
+                .unwrap_or_else(TreeHead::empty),
+        }),
+        Err(error) => {
+            if error.is_alarm() {
+                state.alarms.push(SyncAlarm {
+                    at: store.now(),
+                    what: error.to_string(),
+                });
+                store.save_sync_state(&state)?;
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Send own events after the acknowledged one, in batches. Returns (acknowledged now, some wait at the hub).
+fn push(
+    store: &mut Store,
+    hub: &dyn HubTransport,
+    state: &mut SyncState,
+) -> Result<(usize, bool), SyncError> {
+    let mut pushed = 0;
+    loop {
+        let outbox: Vec<SignedEvent> = store.own_events_after(state.pushed_seq)?;
+        let keys: Vec<_> = store
+            .local_keys()?
+            .into_iter()
+            .filter(|key| !state.shared_keys.contains(&key.id))
+            .collect();
+        if outbox.is_empty() && keys.is_empty() {
+            return Ok((pushed, false));
+        }
+        let batch: Vec<&SignedEvent> = outbox.iter().take(BATCH).collect();
+        let request = PushRequest {
+            device: store.device_id(),
+            events: batch.iter().map(|e| WireEvent::from(*e)).collect(),
+            keys: keys.clone(),
+        };
+        let response = hub.push(&request)?;
+        if response.outcomes.len() != batch.len() {
+            return Err(SyncError::BadResponse("one outcome per pushed event"));
+        }
+        state.shared_keys.extend(keys.iter().map(|key| key.id));
+        let mut waiting = false;
+        for (event, outcome) in batch.iter().zip(&response.outcomes) {
+            match outcome {
+                PushOutcome::Appended { index } | PushOutcome::Duplicate { index } => {
+                    state.pushed_seq += 1;
+                    state.unproven.push((*index, Digest32(event.hash().0)));
+                    pushed += 1;
+                }
+                PushOutcome::Waiting { .. } => {
+                    waiting = true;
+                    break;
+                }
+                PushOutcome::Refused { code, message } => {
+                    store.save_sync_state(state)?;
+                    return Err(SyncError::Refused {
+                        code: code.clone(),
+                        message: message.clone(),
+                    });
+                }
+            }
+        }
+        store.save_sync_state(state)?;
+        if waiting {
+            return Ok((pushed, true));
+        }
+        if outbox.len() <= BATCH {
+            return Ok((pushed, false));
+        }
+    }
+}
+
+/// Pull until caught up, verifying each answer before taking anything from it.
+fn pull(
+    store: &mut Store,
+    hub: &dyn HubTransport,
+    verifier: &CheckpointVerifier,
+    state: &mut SyncState,
+    wait_ms: u64,
+) -> Result<usize, SyncError> {
+    let mut pulled = 0;
+    let mut first = true;
+    loop {
+        let old = state
+            .checkpoint
+            .as_ref()
+            .map(|(head, _)| *head)
+            .unwrap_or_else(TreeHead::empty);
+        let request = PullRequest {
+            from: state.pulled_to,
+            limit: BATCH as u64,
+            known_size: old.size,
+            keys_from: state.keys_seen,
+            prove: state
+                .unproven
+                .iter()
+                .take(PROOFS_PER_PULL)
+                .map(|(index, _)| *index)
+                .collect(),
+            wait_ms: if first { wait_ms } else { 0 },
+        };
+        first = false;
+        let response = hub.pull(&request)?;
+        let checkpoint = verifier.verify(response.checkpoint.as_bytes())?;
+        let new = checkpoint.head;
+        verify_consistency(&old, &new, &response.consistency)?;
+
+        let mut proven = BTreeSet::new();
+        for (index, hash) in state.unproven.iter().take(PROOFS_PER_PULL) {
+            if *index >= new.size {
+                continue;
+            }
+            let proof = response
+                .inclusions
+                .iter()
+                .find(|p| p.index == *index)
+                .ok_or(SyncError::NotIncluded { index: *index })?;
+            verify_inclusion(&new, *index, &hash.0, &proof.path)?;
+            proven.insert(*index);
+        }
+        for (offset, indexed) in response.events.iter().enumerate() {
+            if indexed.index != state.pulled_to + offset as u64 || indexed.index >= new.size {
+                return Err(SyncError::BadResponse(
+                    "events out of order or beyond the checkpoint",
+                ));
+            }
+        }
+
+        store.import_keys(&response.keys)?;
+        state.keys_seen += response.keys.len() as u64;
+        for indexed in &response.events {
+            let event = SignedEvent::from(&indexed.event);
+            if let crate::store::Ingested::Appended(_) = store.ingest(&event)? {
+                pulled += 1;
+            }
+            state.pulled_to = indexed.index + 1;
+        }
+        state.unproven.retain(|(index, _)| !proven.contains(index));
+        state.checkpoint = Some((new, response.checkpoint.into_bytes()));
+        store.save_sync_state(state)?;
+        if response.events.len() < BATCH {
+            return Ok(pulled);
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! The hub's log of one facility: checks every pushed event, orders the facility's device chains into one log,
+//! commits to it with the Merkle tree and signs a checkpoint after every change.
+//!
+//! What a pushed event must pass, in order: it belongs to this facility and to the pushing device; a repeat (same
+//! event id, same bytes) is acknowledged again without change; its device is registered in the ledger itself
+//! (`FacilityCreated` for the founding device, `DeviceRegistered` for the others) and its signature verifies; it
+//! extends its device's chain. An event ahead of its chain waits in memory (bounded) until the missing ones come;
+//! an event that contradicts the chain (same sequence number, other content) is a fork: refused and recorded as an
+//! alarm. A batch is stored all or nothing.
+//!
+//! At start the log is rebuilt from storage and checked: every stored hash against its bytes, every chain,
+//! contiguous indices, and the rebuilt tree against the latest signed checkpoint. A log that fails is served
+//! read-only (pushes are refused, nothing new is signed) so devices and auditors can see and prove what happened.
+
+use crate::storage::{
+    Alarm, DeviceTip as StoredTip, HubStorage, SharedKey, StorageError, StoredCheckpoint,
+    StoredEvent,
+};
+use azukari_core::clock::Clock;
+use azukari_core::crypto::{DevicePublicKey, DeviceSignature, WrappedKey};
+use azukari_core::ledger::{EventBody, EventHash, SignedEvent, TrustAnchor};
+use azukari_core::model::{DeviceId, FacilityId};
+use azukari_core::sync::protocol::{
+    InclusionProofWire, IndexedEvent, PullRequest, PullResponse, PushOutcome, PushRequest,
+    PushResponse, WireEvent,
+};
+use azukari_core::sync::{Checkpoint, CheckpointKey, MerkleLog, TreeHead, origin_for};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Most events held back waiting for earlier ones, over all devices.
+const MAX_WAITING: usize = 10_000;
+/// Most events returned by one pull.
+pub const MAX_PULL: u64 = 1_000;
+
+/// Why the hub log cannot do something.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// Storage failed; nothing was changed.
+    #[error("hub storage failed: {0}")]
+    Storage(#[from] StorageError),
+    /// The stored log failed its start-up check; the hub serves it read-only.
+    #[error(
+        "the hub's stored log failed its integrity check ({0}); it is served read-only — restore from a backup and investigate / ハブの記録の整合性検査に失敗しました"
+    )]
+    Tampered(String),
+    /// The checkpoint could not be signed.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] azukari_core::sync::SyncError),
+    /// The facility's trust anchor is unreadable.
+    #[error("the facility record is damaged: {0}")]
+    BadFacility(&'static str),
+}
+
+#[derive(Debug, Clone)]
+struct Tip {
+    public_key: Option<DevicePublicKey>,
+    last_seq: u64,
+    last_hash: EventHash,
+}
+
+/// One facility's log on the hub.
+pub struct HubLog {
+    storage: Box<dyn HubStorage>,
+    facility: FacilityId,
+    anchor: TrustAnchor,
+    key: CheckpointKey,
+    origin: String,
+    clock: Arc<dyn Clock>,
+    tree: MerkleLog,
+    tips: HashMap<DeviceId, Tip>,
+    waiting: BTreeMap<(DeviceId, u64), SignedEvent>,
+    checkpoint: Vec<u8>,
+    problems: Vec<String>,
+}
+
+impl HubLog {
+    /// Open the log of `facility` from `storage`, rebuild its tree and check it (see the module documentation).
+    pub fn open(
+        mut storage: Box<dyn HubStorage>,
+        facility: FacilityId,
+        key: CheckpointKey,
+        clock: Arc<dyn Clock>,
+    ) -> Result<HubLog, HubError> {
+        let record = storage.facility(facility)?;
+        let anchor: TrustAnchor = postcard::from_bytes(&record.trust_anchor)
+            .map_err(|_| HubError::BadFacility("trust anchor"))?;
+        let mut log = HubLog {
+            storage,
+            facility,
+            origin: origin_for(facility),
+            tips: HashMap::new(),
+            anchor,
+            key,
+            clock,
+            tree: MerkleLog::new(),
+            waiting: BTreeMap::new(),
+            checkpoint: Vec::new(),
+            problems: Vec::new(),
+        };
+        log.tips.insert(
+            log.anchor.founding_device,
+            Tip {
+                public_key: Some(log.anchor.founding_key.clone()),
+                last_seq: 0,
+                last_hash: EventHash::ZERO,
+            },
+        );
+        log.rebuild()?;
+        Ok(log)
+    }
+
+    fn rebuild(&mut self) -> Result<(), HubError> {
+        let mut from = 0;
+        loop {
+            let batch = self.storage.events_from(self.facility, from, MAX_PULL)?;
+            for stored in &batch {
+                if let Err(problem) = self.check_stored(stored) {
+                    self.problems.push(problem);
+                }
+                self.tree.push(stored.hash);
+                from = stored.index + 1;
+            }
+            if (batch.len() as u64) < MAX_PULL {
+                break;
+            }
+        }
+        match self.storage.latest_checkpoint(self.facility)? {
+            Some(stored) => {
+                let verifier = azukari_core::sync::CheckpointVerifier::new(
+                    self.key.verifier_key(),
+                    &self.origin,
+                )?;
+                match verifier.verify(&stored.note) {
+                    Ok(checkpoint)
+                        if checkpoint.head.size == self.tree.len()
+                            && checkpoint.head == self.tree.head() =>
+                    {
+                        self.checkpoint = stored.note;
+                    }
+                    Ok(checkpoint) => {
+                        self.problems.push(format!(
+                            "the stored tree ({} events) does not match the latest signed checkpoint ({} events)",
+                            self.tree.len(),
+                            checkpoint.head.size
+                        ));
+                        self.checkpoint = stored.note;
+                    }
+                    Err(_) => {
+                        self.problems
+                            .push("the latest checkpoint is not signed by this hub's key".into());
+                        self.checkpoint = stored.note;
+                    }
+                }
+            }
+            None if self.tree.is_empty() => self.sign_checkpoint()?,
+            None => self
+                .problems
+                .push("events are stored but no checkpoint was ever signed".into()),
+        }
+        for problem in self.problems.clone() {
+            self.alarm("integrity", &problem)?;
+        }
+        Ok(())
+    }
+
+    /// Check one stored event on rebuild: its hash, its index and its place in its device's chain.
+    fn check_stored(&mut self, stored: &StoredEvent) -> Result<(), String> {
+        let signed = SignedEvent {
+            bytes: stored.bytes.clone(),
+            signature: DeviceSignature(stored.signature.clone()),
+        };
+        if signed.hash().0 != stored.hash {
+            return Err(format!(
+                "event {} does not match its stored hash",
+                stored.index
+            ));
+        }
+        if stored.index != self.tree.len() {
+            return Err(format!("event index {} is out of place", stored.index));
+        }
+        let envelope = signed
+            .decode()
+            .map_err(|_| format!("event {} cannot be decoded", stored.index))?;
+        let tip = self.tips.entry(envelope.device).or_insert(Tip {
+            public_key: None,
+            last_seq: 0,
+            last_hash: EventHash::ZERO,
+        });
+        if envelope.device_seq != tip.last_seq + 1 || envelope.prev_hash != tip.last_hash {
+            return Err(format!(
+                "event {} breaks the chain of device {}",
+                stored.index, envelope.device
+            ));
+        }
+        tip.last_seq = envelope.device_seq;
+        tip.last_hash = signed.hash();
+        self.learn_device(&envelope.body);
+        Ok(())
+    }
+
+    fn learn_device(&mut self, body: &EventBody) {
+        if let EventBody::DeviceRegistered {
+            device, public_key, ..
+        } = body
+        {
+            let tip = self.tips.entry(*device).or_insert(Tip {
+                public_key: None,
+                last_seq: 0,
+                last_hash: EventHash::ZERO,
+            });
+            if tip.public_key.is_none() {
+                tip.public_key = Some(public_key.clone());
+            }
+        }
+    }
+
+    /// The facility.
+    pub fn facility(&self) -> FacilityId {
+        self.facility
+    }
+
+    /// The ledger's trust anchor.
+    pub fn trust_anchor(&self) -> &TrustAnchor {
+        &self.anchor
+    }
+
+    /// The log's origin line.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The checkpoint key's public verifier key.
+    pub fn verifier_key(&self) -> &str {
+        self.key.verifier_key()
+    }
+
+    /// The current tree.
+    pub fn tree_head(&self) -> TreeHead {
+        self.tree.head()
+    }
+
+    /// The latest signed checkpoint (signed note).
+    pub fn checkpoint(&self) -> &[u8] {
+        &self.checkpoint
+    }
+
+    /// Problems found at start (empty for a sound log).
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// The storage (for listings and exports).
+    pub fn storage(&mut self) -> &mut dyn HubStorage {
+        self.storage.as_mut()
+    }
+
+    /// The Merkle tree (for proofs in exports).
+    pub fn tree(&self) -> &MerkleLog {
+        &self.tree
+    }
+
+    /// Take in a device's batch: see the module documentation for the checks. The batch's accepted events and
+    /// keys are stored in one transaction, then the tree grows and a checkpoint is signed.
+    pub fn push(&mut self, request: &PushRequest) -> Result<PushResponse, HubError> {
+        if let Some(problem) = self.problems.first() {
+            return Err(HubError::Tampered(problem.clone()));
+        }
+        let mut outcomes = Vec::with_capacity(request.events.len());
+        let mut accepted: Vec<StoredEvent> = Vec::new();
+        let mut tips = self.tips.clone();
+        let mut by_id: HashMap<azukari_core::model::EventId, u64> = HashMap::new();
+        let mut alarms = Vec::new();
+        for wire in &request.events {
+            let signed = SignedEvent::from(wire);
+            let outcome =
+                self.check_pushed(request.device, &signed, &mut tips, &by_id, &mut alarms)?;
+            if let PushOutcome::Appended { .. } = outcome {
+                let index = self.tree.len() + accepted.len() as u64;
+                let stored = self.to_stored(index, &signed)?;
+                by_id.insert(stored.event_id, index);
+                accepted.push(stored);
+                outcomes.push(PushOutcome::Appended { index });
+                self.release_waiting(&mut tips, &mut accepted, &mut by_id)?;
+            } else {
+                outcomes.push(outcome);
+            }
+        }
+        let keys: Vec<SharedKey> = request
+            .keys
+            .iter()
+            .map(shared_key)
+            .collect::<Result<_, _>>()?;
+        if !keys.is_empty() {
+            self.storage.put_keys(self.facility, &keys)?;
+        }
+        for (kind, detail) in alarms {
+            self.alarm(kind, &detail)?;
+        }
+        if !accepted.is_empty() {
+            self.storage.append_events(self.facility, &accepted)?;
+            for stored in &accepted {
+                self.tree.push(stored.hash);
+                self.waiting.remove(&(stored.device, stored.device_seq));
+            }
+            self.tips = tips;
+            self.sign_checkpoint()?;
+        }
+        Ok(PushResponse { outcomes })
+    }
+
+    fn check_pushed(
+        &mut self,
+        pusher: DeviceId,
+        signed: &SignedEvent,
+        tips: &mut HashMap<DeviceId, Tip>,
+        in_batch: &HashMap<azukari_core::model::EventId, u64>,
+        alarms: &mut Vec<(&'static str, String)>,
+    ) -> Result<PushOutcome, HubError> {
+        let Ok(envelope) = signed.decode() else {
+            return Ok(refused(
+                "malformed",
+                "the event cannot be decoded / 記録を読み取れません",
+            ));
+        };
+        if envelope.facility != self.facility {
+            return Ok(refused(
+                "wrong_facility",
+                "the event belongs to another facility / 別の施設の記録です",
+            ));
+        }
+        if envelope.device != pusher {
+            return Ok(refused(
+                "not_own_event",
+                "a device pushes only its own events / 端末は自分の記録だけを送信できます",
+            ));
+        }
+        let hash = signed.hash().0;
+        if let Some(index) = in_batch.get(&envelope.event_id) {
+            return Ok(PushOutcome::Duplicate { index: *index });
+        }
+        if let Some(stored) = self.storage.event_by_id(self.facility, envelope.event_id)? {
+            if stored.hash == hash {
+                return Ok(PushOutcome::Duplicate {
+                    index: stored.index,
+                });
+            }
+            alarms.push((
+                "fork",
+                format!(
+                    "device {} sent a second event with id {}",
+                    envelope.device, envelope.event_id
+                ),
+            ));
+            return Ok(refused(
+                "fork",
+                "an event with this id but other content is already in the log / 同じIDの別の記録が既にあります",
+            ));
+        }
+        let Some(tip) = tips.get(&envelope.device) else {
+            return Ok(refused(
+                "unknown_device",
+                "the device is not registered in the facility's ledger; enroll it first / 未登録の端末です。先に登録してください",
+            ));
+        };
+        let Some(public_key) = tip.public_key.clone() else {
+            return Ok(refused(
+                "unknown_device",
+                "the device is not registered in the facility's ledger; enroll it first / 未登録の端末です。先に登録してください",
+            ));
+        };
+        if signed.verify_signature(&public_key).is_err() {
+            return Ok(refused(
+                "bad_signature",
+                "the signature does not verify / 署名を検証できません",
+            ));
+        }
+        let expected = tip.last_seq + 1;
+        if envelope.device_seq > expected {
+            if self.waiting.len() < MAX_WAITING {
+                self.waiting
+                    .insert((envelope.device, envelope.device_seq), signed.clone());
+            }
+            return Ok(PushOutcome::Waiting {
+                expected_seq: expected,
+            });
+        }
+        if envelope.device_seq < expected || envelope.prev_hash != tip.last_hash {
+            alarms.push((
+                "fork",
+                format!(
+                    "device {} sent a different event for sequence {} (its chain forked)",
+                    envelope.device, envelope.device_seq
+                ),
+            ));
+            return Ok(refused(
+                "fork",
+                "the event contradicts its device's chain (a fork); it was refused and reported / 端末の記録の連鎖と矛盾するため拒否し、報告しました",
+            ));
+        }
+        if let Some(tip) = tips.get_mut(&envelope.device) {
+            tip.last_seq = envelope.device_seq;
+            tip.last_hash = signed.hash();
+        }
+        if let EventBody::DeviceRegistered {
+            device, public_key, ..
+        } = &envelope.body
+        {
+            tips.entry(*device).or_insert(Tip {
+                public_key: Some(public_key.clone()),
+                last_seq: 0,
+                last_hash: EventHash::ZERO,
+            });
+        }
+        Ok(PushOutcome::Appended { index: 0 })
+    }
+
+    /// Accept held events that now extend their chains.
+    fn release_waiting(
+        &mut self,
+        tips: &mut HashMap<DeviceId, Tip>,
+        accepted: &mut Vec<StoredEvent>,
+        by_id: &mut HashMap<azukari_core::model::EventId, u64>,
+    ) -> Result<(), HubError> {
+        loop {
+            let next = tips.iter().find_map(|(device, tip)| {
+                self.waiting
+                    .get(&(*device, tip.last_seq + 1))
+                    .map(|e| (*device, tip.last_seq + 1, e.clone()))
+            });
+            let Some((device, seq, signed)) = next else {
+                return Ok(());
+            };
+            self.waiting.remove(&(device, seq));
+            let mut alarms = Vec::new();
+            if let PushOutcome::Appended { .. } =
+                self.check_pushed(device, &signed, tips, by_id, &mut alarms)?
+            {
+                let index = self.tree.len() + accepted.len() as u64;
+                let stored = self.to_stored(index, &signed)?;
+                by_id.insert(stored.event_id, index);
+                accepted.push(stored);
+            }
+        }
+    }
+
+    fn to_stored(&self, index: u64, signed: &SignedEvent) -> Result<StoredEvent, HubError> {
+        let envelope = signed
+            .decode()
+            .map_err(|_| HubError::BadFacility("event decoding"))?;
+        Ok(StoredEvent {
+            index,
+            event_id: envelope.event_id,
+            device: envelope.device,
+            device_seq: envelope.device_seq,
+            hash: signed.hash().0,
+            bytes: signed.bytes.clone(),
+            signature: signed.signature.0.clone(),
+            received_at: self.clock.now().0,
+        })
+    }
+
+    fn sign_checkpoint(&mut self) -> Result<(), HubError> {
+        let checkpoint = Checkpoint {
+            origin: self.origin.clone(),
+            head: self.tree.head(),
+        };
+        let note = self.key.sign(&checkpoint)?;
+        self.storage.put_checkpoint(
+            self.facility,
+            &StoredCheckpoint {
+                size: checkpoint.head.size,
+                note: note.clone(),
+            },
+        )?;
+        self.checkpoint = note;
+        Ok(())
+    }
+
+    fn alarm(&mut self, kind: &str, detail: &str) -> Result<(), HubError> {
+        self.storage.put_alarm(
+            self.facility,
+            &Alarm {
+                at: self.clock.now().0,
+                kind: kind.to_string(),
+                detail: detail.to_string(),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Answer a pull: events, keys, the latest checkpoint and the proofs asked for, all for the same tree.
+    pub fn pull(&mut self, request: &PullRequest) -> Result<PullResponse, HubError> {
+        let size = self.tree.len();
+        let limit = request.limit.clamp(1, MAX_PULL);
+        let events = if request.from < size {
+            self.storage
+                .events_from(self.facility, request.from, limit.min(size - request.from))?
+        } else {
+            Vec::new()
+        };
+        let keys = self
+            .storage
+            .keys(self.facility)?
+            .into_iter()
+            .skip(usize::try_from(request.keys_from).unwrap_or(usize::MAX))
+            .map(|k| postcard::from_bytes::<WrappedKey>(&k.wrapped))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| StorageError::Damaged("shared key".into()))?;
+        let consistency = if request.known_size <= size {
+            self.tree.prove_consistency(request.known_size)?
+        } else {
+            Vec::new()
+        };
+        let mut inclusions = Vec::new();
+        for index in request.prove.iter().take(256) {
+            if *index < size {
+                inclusions.push(InclusionProofWire {
+                    index: *index,
+                    path: self.tree.prove_inclusion(*index)?,
+                });
+            }
+        }
+        Ok(PullResponse {
+            events: events
+                .into_iter()
+                .map(|e| IndexedEvent {
+                    index: e.index,
+                    event: WireEvent {
+                        bytes: e.bytes,
+                        signature: e.signature,
+                    },
+                })
+                .collect(),
+            keys,
+            checkpoint: String::from_utf8_lossy(&self.checkpoint).into_owned(),
+            consistency,
+            inclusions,
+        })
+    }
+
+    /// The newest event of each device, as stored.
+    pub fn device_tips(&mut self) -> Result<Vec<StoredTip>, HubError> {
+        Ok(self.storage.device_tips(self.facility)?)
+    }
+}
+
+fn refused(code: &str, message: &str) -> PushOutcome {
+    PushOutcome::Refused {
+        code: code.to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn shared_key(key: &WrappedKey) -> Result<SharedKey, HubError> {
+    Ok(SharedKey {
+        key_id: key.id.0,
+        wrapped: postcard::to_stdvec(key).map_err(|_| HubError::BadFacility("key encoding"))?,
+    })
+}

@@ -1,0 +1,437 @@
+//! One facility's hub as a whole: its log ([`HubLog`]), its own store (the facility's founding device, which
+//! holds the key material new devices receive and records their registrations), enrollment tokens, and an
+//! in-process transport for tests and the simulation.
+//!
+//! Files of a hub directory:
+//! `hub.sqlite` (the log, unless PostgreSQL is used), `facility.azukari` (the hub's store), `vault.key` (the key
+//! vault of the hub's store: protect the directory), `checkpoint.key` and `checkpoint.pub` (the checkpoint key,
+//! private and public), `tls/` (the hub's certificate and key).
+
+use crate::log::{HubError, HubLog};
+use crate::storage::{EnrollmentToken, FacilityRecord, HubStorage, StorageError, TokenUse};
+use azukari_core::clock::Clock;
+use azukari_core::crypto::{FileKeyVault, KdfParams};
+use azukari_core::ledger::SignedEvent;
+use azukari_core::store::{CreateOptions, OpenOptions, Store, StoreError, Unlock};
+use azukari_core::sync::protocol::{
+    EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushOutcome, PushRequest,
+    PushResponse, WireEvent,
+};
+use azukari_core::sync::{
+    CheckpointKey, HubTransport, SyncError, TransportError, answer_enrollment,
+};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use zeroize::Zeroizing;
+
+/// How long an enrollment token works by default.
+pub const TOKEN_MINUTES: i64 = 15;
+
+/// Why the hub refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The log refused or failed.
+    #[error(transparent)]
+    Log(#[from] HubError),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The hub's own store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Sealing or checkpoint failure.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// The enrollment token is unknown (or forged).
+    #[error(
+        "this enrollment QR is not valid; ask for a new one at the hub / この登録用QRは無効です。ハブで新しいQRを表示してください"
+    )]
+    UnknownToken,
+    /// The enrollment token expired.
+    #[error(
+        "this enrollment QR has expired; show a new one at the hub / この登録用QRは期限切れです。ハブで新しいQRを表示してください"
+    )]
+    ExpiredToken,
+    /// The enrollment token was used before.
+    #[error(
+        "this enrollment QR was already used; each QR enrolls one device / この登録用QRは使用済みです（1枚で1台のみ）"
+    )]
+    UsedToken,
+    /// A file of the hub directory could not be read or written.
+    #[error("hub file {path}: {message}")]
+    File {
+        /// Which file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// A new enrollment token, to show as a QR code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentOffer {
+    /// The one-time token (never stored; the hub keeps its hash).
+    pub token: String,
+    /// The label the device will get.
+    pub label: String,
+    /// When it stops working (Unix milliseconds).
+    pub expires_at: i64,
+}
+
+impl EnrollmentOffer {
+    /// The QR code's text: the hub's URL, the certificate fingerprint to pin, the checkpoint key to pin, the token
+    /// and its expiry.
+    pub fn qr_text(&self, hub_url: &str, cert_sha256: &str, checkpoint_key: &str) -> String {
+        format!(
+            "azukari-enroll:v1?hub={}&fp={}&ck={}&token={}&exp={}",
+            percent(hub_url),
+            cert_sha256,
+            percent(checkpoint_key),
+            self.token,
+            self.expires_at
+        )
+    }
+}
+
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One facility's hub.
+pub struct Hub {
+    log: HubLog,
+    store: Store,
+}
+
+/// What `init` needs.
+pub struct InitOptions<'a> {
+    /// The facility's name.
+    pub facility_name: &'a str,
+    /// The administrator's recovery passphrase.
+    pub recovery_passphrase: &'a str,
+    /// Argon2id parameters.
+    pub kdf: KdfParams,
+    /// The checkpoint key's name (the hub's host name).
+    pub key_name: &'a str,
+}
+
+impl Hub {
+    /// Create a new facility on a new hub in `dir`, with its log in `storage`.
+    pub fn init(
+        dir: &Path,
+        mut storage: Box<dyn HubStorage>,
+        options: InitOptions<'_>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Hub, ServiceError> {
+        std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
+        let vault = FileKeyVault::new(dir.join("vault.key"));
+        let store = Store::create(
+            &dir.join("facility.azukari"),
+            CreateOptions {
+                facility_name: options.facility_name,
+                recovery_passphrase: options.recovery_passphrase,
+                kdf: options.kdf,
+                vault: &vault,
+            },
+            clock.clone(),
+        )?;
+        let (key, secret) = CheckpointKey::generate(options.key_name)?;
+        write_private(&dir.join("checkpoint.key"), secret.as_bytes())?;
+        std::fs::write(dir.join("checkpoint.pub"), key.verifier_key())
+            .map_err(|e| file_error(&dir.join("checkpoint.pub"), e))?;
+        let anchor = postcard::to_stdvec(store.trust_anchor())
+            .map_err(|_| StoreError::BadMeta("trust anchor"))?;
+        storage.create_facility(&FacilityRecord {
+            facility: store.facility_id(),
+            name: options.facility_name.to_string(),
+            trust_anchor: anchor,
+            created_at: clock.now().0,
+        })?;
+        let log = HubLog::open(storage, store.facility_id(), key, clock)?;
+        let mut hub = Hub { log, store };
+        hub.publish_own()?;
+        Ok(hub)
+    }
+
+    /// Open the hub in `dir` with its log in `storage`.
+    pub fn open(
+        dir: &Path,
+        storage: Box<dyn HubStorage>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Hub, ServiceError> {
+        let vault = FileKeyVault::new(dir.join("vault.key"));
+        let store = Store::open(
+            &dir.join("facility.azukari"),
+            Unlock::Vault(&vault),
+            OpenOptions::default(),
+            clock.clone(),
+        )?;
+        Hub::open_with_store(dir, storage, store, clock)
+    }
+
+    fn open_with_store(
+        dir: &Path,
+        storage: Box<dyn HubStorage>,
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Hub, ServiceError> {
+        let key_path = dir.join("checkpoint.key");
+        let secret = Zeroizing::new(
+            std::fs::read_to_string(&key_path).map_err(|e| file_error(&key_path, e))?,
+        );
+        let public_path = dir.join("checkpoint.pub");
+        let public =
+            std::fs::read_to_string(&public_path).map_err(|e| file_error(&public_path, e))?;
+        let key = CheckpointKey::from_encoded(secret.trim(), public.trim())?;
+        let log = HubLog::open(storage, store.facility_id(), key, clock)?;
+        Ok(Hub { log, store })
+    }
+
+    /// The log.
+    pub fn log(&mut self) -> &mut HubLog {
+        &mut self.log
+    }
+
+    /// The hub's own store (the facility's founding device).
+    pub fn store(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// Push the hub store's own new events into the log (after seeding or recording on the hub itself).
+    pub fn publish_own(&mut self) -> Result<usize, ServiceError> {
+        let pushed = self.log.tree().len();
+        let published = self.own_published()?;
+        let own: Vec<SignedEvent> = self.store.own_events_after(published)?;
+        if own.is_empty() {
+            return Ok(0);
+        }
+        let keys = self.store.local_keys()?;
+        let response = self.log.push(&PushRequest {
+            device: self.store.device_id(),
+            events: own.iter().map(WireEvent::from).collect(),
+            keys,
+        })?;
+        for outcome in &response.outcomes {
+            if let PushOutcome::Refused { code, message } = outcome {
+                return Err(ServiceError::Sync(SyncError::Refused {
+                    code: code.clone(),
+                    message: message.clone(),
+                }));
+            }
+        }
+        Ok((self.log.tree().len() - pushed) as usize)
+    }
+
+    /// The highest sequence number of the hub store's own events that the log holds.
+    fn own_published(&mut self) -> Result<u64, ServiceError> {
+        let own = self.store.device_id();
+        Ok(self
+            .log
+            .device_tips()?
+            .into_iter()
+            .find(|tip| tip.device == own)
+            .map(|tip| tip.last_seq)
+            .unwrap_or(0))
+    }
+
+    /// Offer a one-time enrollment token for a device to be labelled `label`, valid for `minutes`.
+    pub fn offer_enrollment(
+        &mut self,
+        label: &str,
+        minutes: i64,
+    ) -> Result<EnrollmentOffer, ServiceError> {
+        let mut raw = [0u8; 32];
+        getrandom::fill(&mut raw)
+            .map_err(|_| ServiceError::Sync(SyncError::Enrollment("no randomness")))?;
+        let token = URL_SAFE_NO_PAD.encode(raw);
+        let expires_at = self.store.now().plus_minutes(minutes).0;
+        let facility = self.log.facility();
+        self.log.storage().put_token(
+            facility,
+            &EnrollmentToken {
+                token_hash: Sha256::digest(token.as_bytes()).into(),
+                label: label.to_string(),
+                expires_at,
+            },
+        )?;
+        Ok(EnrollmentOffer {
+            token,
+            label: label.to_string(),
+            expires_at,
+        })
+    }
+
+    /// Enroll a device: use its token up, record its registration, publish that, and answer with the facility's
+    /// key material sealed to it. An expired, reused or unknown token changes nothing.
+    pub fn enroll(&mut self, request: &EnrollRequest) -> Result<EnrollResponse, ServiceError> {
+        let facility = self.log.facility();
+        let hash: [u8; 32] = Sha256::digest(request.token.as_bytes()).into();
+        let now = self.store.now().0;
+        let label = match self.log.storage().use_token(facility, &hash, now)? {
+            TokenUse::Accepted { label } => label,
+            TokenUse::Unknown => return Err(ServiceError::UnknownToken),
+            TokenUse::Expired => return Err(ServiceError::ExpiredToken),
+            TokenUse::AlreadyUsed => return Err(ServiceError::UsedToken),
+        };
+        self.store.register_device(
+            None,
+            request.device,
+            azukari_core::crypto::DevicePublicKey(request.public_key.clone()),
+            &label,
+        )?;
+        self.publish_own()?;
+        self.log.storage().add_device(
+            facility,
+            &crate::storage::EnrolledDevice {
+                device: request.device,
+                public_key: request.public_key.clone(),
+                label: label.clone(),
+                enrolled_at: now,
+            },
+        )?;
+        let verifier_key = self.log.verifier_key().to_string();
+        Ok(answer_enrollment(
+            &self.store,
+            request,
+            &label,
+            &verifier_key,
+        )?)
+    }
+
+    /// Take in a device's push; the events the log accepted are also taken into the hub's own store.
+    pub fn push(&mut self, request: &PushRequest) -> Result<PushResponse, ServiceError> {
+        let response = self.log.push(request)?;
+        self.store.import_keys(&request.keys)?;
+        for (wire, outcome) in request.events.iter().zip(&response.outcomes) {
+            if let PushOutcome::Appended { .. } = outcome {
+                self.store.ingest(&SignedEvent::from(wire))?;
+            }
+        }
+        // Events released from waiting are in the log but not in this request: catch the store up.
+        self.catch_up_store()?;
+        Ok(response)
+    }
+
+    /// Answer a pull.
+    pub fn pull(&mut self, request: &PullRequest) -> Result<PullResponse, ServiceError> {
+        Ok(self.log.pull(request)?)
+    }
+
+    /// Ingest into the hub's store every logged event it lacks (cheap when there is none).
+    fn catch_up_store(&mut self) -> Result<(), ServiceError> {
+        if self.store.head().length >= self.log.tree().len() {
+            return Ok(());
+        }
+        let mut from = 0;
+        loop {
+            let batch = self
+                .log
+                .pull(&PullRequest {
+                    from,
+                    limit: crate::log::MAX_PULL,
+                    known_size: 0,
+                    keys_from: u64::MAX,
+                    prove: Vec::new(),
+                    wait_ms: 0,
+                })?
+                .events;
+            for event in &batch {
+                self.store.ingest(&SignedEvent::from(&event.event))?;
+                from = event.index + 1;
+            }
+            if (batch.len() as u64) < crate::log::MAX_PULL {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// A hub reached in process: what the tests and the simulation use instead of HTTPS. It can be switched offline.
+#[derive(Clone)]
+pub struct LocalHub {
+    hub: Arc<Mutex<Hub>>,
+    online: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl LocalHub {
+    /// Wrap a hub.
+    pub fn new(hub: Hub) -> LocalHub {
+        LocalHub {
+            hub: Arc::new(Mutex::new(hub)),
+            online: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        }
+    }
+
+    /// Run `f` on the hub.
+    pub fn with<T>(&self, f: impl FnOnce(&mut Hub) -> T) -> Result<T, TransportError> {
+        let mut hub = self
+            .hub
+            .lock()
+            .map_err(|_| TransportError::Unreachable("hub lock poisoned".into()))?;
+        Ok(f(&mut hub))
+    }
+
+    /// Make the hub reachable or not (a device "offline").
+    pub fn set_online(&self, online: bool) {
+        self.online
+            .store(online, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check_online(&self) -> Result<(), TransportError> {
+        if self.online.load(std::sync::atomic::Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(TransportError::Unreachable("offline".into()))
+        }
+    }
+}
+
+impl HubTransport for LocalHub {
+    fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        self.check_online()?;
+        self.with(|hub| hub.push(request))?.map_err(refused)
+    }
+
+    fn pull(&self, request: &PullRequest) -> Result<PullResponse, TransportError> {
+        self.check_online()?;
+        self.with(|hub| hub.pull(request))?.map_err(refused)
+    }
+}
+
+fn refused(error: ServiceError) -> TransportError {
+    TransportError::Refused {
+        status: 0,
+        message: error.to_string(),
+    }
+}
+
+fn file_error(path: &Path, error: std::io::Error) -> ServiceError {
+    ServiceError::File {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    }
+}
+
+/// Write a secret file readable only by its owner.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).map_err(|e| file_error(path, e))?;
+    file.write_all(bytes).map_err(|e| file_error(path, e))?;
+    file.sync_all().map_err(|e| file_error(path, e))
+}

@@ -1,0 +1,165 @@
+//! Two devices and a hub, in one process: enrollment, offline work, a night approval, and identical state.
+
+mod common;
+
+use azukari_core::clock::{Clock, ManualClock, Timestamp};
+use azukari_core::ledger::EventBody;
+use azukari_core::model::{Purpose, RequestId};
+use azukari_core::store::StoreError;
+use azukari_core::sync::{HubTransport, SyncError, sync};
+use azukari_hub::service::LocalHub;
+use std::sync::Arc;
+
+#[test]
+fn an_offline_checkout_and_a_night_approval_reach_every_device_and_the_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(common::start()));
+    let (hub, facility) = common::seeded_hub(dir.path(), 4, clock.clone());
+    let hub = LocalHub::new(hub);
+
+    let mut phone = common::enroll(&hub, dir.path(), "phone-a", clock.clone());
+    let mut tablet = common::enroll(&hub, dir.path(), "tablet-b", clock.clone());
+    // Before its registration arrives, a joined device cannot record anything.
+    let early = phone.append(
+        Some(facility.handlers[0]),
+        EventBody::StaffTrained {
+            staff: facility.handlers[0],
+            on: clock.now().tokyo_date(),
+        },
+    );
+    assert!(matches!(early, Err(StoreError::NotRegistered)));
+    sync(&mut phone, &hub, 0).unwrap();
+    sync(&mut tablet, &hub, 0).unwrap();
+    let hub_state = hub.with(|h| h.store().state().clone()).unwrap();
+    assert_eq!(phone.state(), &hub_state);
+    assert_eq!(tablet.state(), &hub_state);
+
+    // The tablet reads a resident's name the hub sealed: the content keys travelled with enrollment.
+    let resident = facility.residents[0];
+    let record = tablet.state().residents[&resident].clone();
+    let name = tablet.resident_name(&record).unwrap();
+    assert!(!name.is_empty());
+
+    // Device A goes offline and checks a card out for a hospital visit, an hour later.
+    clock.advance_minutes(60);
+    hub.set_online(false);
+    let card = facility.cards[0];
+    let locker = phone.state().items[&card].item.home_locker;
+    phone
+        .append(
+            Some(facility.handlers[0]),
+            EventBody::CheckedOut {
+                item: card,
+                from_locker: locker,
+                purpose: Purpose::MedicalVisit,
+                due_at: clock.now().plus_minutes(240),
+                approval: None,
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        sync(&mut phone, &hub, 0),
+        Err(SyncError::Transport(_))
+    ));
+
+    // At night the phone asks for another card; the supervisor's tablet approves once both are online again.
+    hub.set_online(true);
+    clock.set(Timestamp(common::start().0 + 14 * 3_600_000));
+    let request = RequestId::random();
+    let night_card = facility.cards[1];
+    let requested = phone
+        .append(
+            Some(facility.handlers[0]),
+            EventBody::CheckoutRequested {
+                request,
+                item: night_card,
+                purpose: Purpose::MedicalVisit,
+                due_at: clock.now().plus_minutes(120),
+            },
+        )
+        .unwrap();
+    let report = sync(&mut phone, &hub, 0).unwrap();
+    assert_eq!(report.pushed, 2);
+    sync(&mut tablet, &hub, 0).unwrap();
+    assert!(tablet.state().requests.contains_key(&request));
+    tablet
+        .append(
+            Some(facility.supervisor),
+            EventBody::ApprovalGranted {
+                request,
+                request_hash: requested.hash,
+            },
+        )
+        .unwrap();
+    sync(&mut tablet, &hub, 0).unwrap();
+    sync(&mut phone, &hub, 0).unwrap();
+    let night_locker = phone.state().items[&night_card].item.home_locker;
+    phone
+        .append(
+            Some(facility.handlers[0]),
+            EventBody::CheckedOut {
+                item: night_card,
+                from_locker: night_locker,
+                purpose: Purpose::MedicalVisit,
+                due_at: clock.now().plus_minutes(120),
+                approval: Some(request),
+            },
+        )
+        .unwrap();
+    sync(&mut phone, &hub, 0).unwrap();
+    sync(&mut tablet, &hub, 0).unwrap();
+
+    let hub_state = hub.with(|h| h.store().state().clone()).unwrap();
+    assert_eq!(phone.state(), &hub_state);
+    assert_eq!(tablet.state(), &hub_state);
+    assert_eq!(hub_state.discrepancies(clock.now()), Vec::new());
+    let size = hub.with(|h| h.log().tree_head().size).unwrap();
+    assert_eq!(phone.head().length, size);
+    assert_eq!(tablet.head().length, size);
+
+    // A retried push of everything is acknowledged again without duplicating anything.
+    let all = phone.own_events_after(0).unwrap();
+    let retried = hub
+        .push(&azukari_core::sync::protocol::PushRequest {
+            device: phone.device_id(),
+            events: all.iter().map(Into::into).collect(),
+            keys: Vec::new(),
+        })
+        .unwrap();
+    assert!(retried.outcomes.iter().all(|o| matches!(
+        o,
+        azukari_core::sync::protocol::PushOutcome::Duplicate { .. }
+    )));
+    assert_eq!(hub.with(|h| h.log().tree_head().size).unwrap(), size);
+}
+
+#[test]
+fn expired_reused_and_forged_tokens_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(common::start()));
+    let (mut hub, _) = common::seeded_hub(dir.path(), 1, clock.clone());
+    let size = hub.log().tree_head().size;
+    let pending = azukari_core::sync::PendingEnrollment::new().unwrap();
+
+    let forged = pending.request("bm90LWEtdG9rZW4");
+    assert!(matches!(
+        hub.enroll(&forged),
+        Err(azukari_hub::service::ServiceError::UnknownToken)
+    ));
+
+    let offer = hub.offer_enrollment("phone", 15).unwrap();
+    clock.advance_minutes(16);
+    assert!(matches!(
+        hub.enroll(&pending.request(&offer.token)),
+        Err(azukari_hub::service::ServiceError::ExpiredToken)
+    ));
+
+    let offer = hub.offer_enrollment("phone", 15).unwrap();
+    hub.enroll(&pending.request(&offer.token)).unwrap();
+    let second = azukari_core::sync::PendingEnrollment::new().unwrap();
+    assert!(matches!(
+        hub.enroll(&second.request(&offer.token)),
+        Err(azukari_hub::service::ServiceError::UsedToken)
+    ));
+    assert_eq!(hub.log().tree_head().size, size + 1);
+}
