@@ -1,5 +1,7 @@
 //! Two devices and a hub, in one process: enrollment, offline work, a night approval, and identical state.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use azukari_core::clock::{Clock, ManualClock, Timestamp};
