@@ -1,0 +1,698 @@
+//! The hub's HTTP server: the sync protocol of `azukari_core::sync::protocol` as JSON over HTTPS (documented in
+//! `hub/openapi.yaml`).
+//!
+//! Routes: `POST /v1/enroll`, `POST /v1/push`, `POST /v1/pull` (a long poll when the caller is caught up),
+//! `GET /v1/checkpoint` (the signed note), `GET /v1/events/stream` (server-sent events `{"size": N}` whenever the
+//! log grows) and `GET /healthz`. Errors answer with a JSON body `{"code", "message"}`, the message in English
+//! and Japanese.
+//!
+//! The [`Hub`] is blocking (SQLite or PostgreSQL), so every call to it runs on tokio's blocking pool, one at a
+//! time behind a mutex. After each call the server compares the log's size with the last one it announced and,
+//! when it grew, wakes the waiting pulls and the event streams.
+//!
+//! Plain HTTP is served only on a loopback address; anywhere else the hub needs its certificate
+//! ([`make_self_signed_cert`]), whose SHA-256 fingerprint ([`cert_sha256`]) the enrollment QR carries so devices
+//! pin exactly that certificate.
+//!
+//! Who may call what: enrollment needs a one-time token; a push is refused unless its `device` is enrolled with
+//! this hub. **Requests are not yet authenticated**: the hub does not check that the caller *is* the device it
+//! names. Events are signed by their device, so nobody can forge or alter one, but anybody who reaches the hub
+//! could pull the (sealed) log or push content keys in an enrolled device's name. A signed request header (the
+//! device's key over method, path, body hash and time) is the planned fix.
+
+use crate::log::HubError;
+use crate::service::{Hub, ServiceError};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use axum::{Json, Router};
+use azukari_core::model::DeviceId;
+use azukari_core::store::StoreError;
+use azukari_core::sync::protocol::{
+    EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
+};
+use azukari_core::sync::{Digest32, SyncError};
+use futures_util::Stream;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The longest a pull waits for something new, whatever `wait_ms` asks.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+/// The largest request body accepted (a push of 256 events with their keys is far smaller).
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// How long open connections get to finish once the server is told to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Where a hub's TLS certificate and private key are (PEM files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate (chain), PEM.
+    pub cert: PathBuf,
+    /// The private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+impl TlsFiles {
+    /// The files of the hub directory `dir`: `tls/cert.pem` and `tls/key.pem`.
+    pub fn in_hub_dir(dir: &Path) -> TlsFiles {
+        TlsFiles {
+            cert: dir.join("tls").join("cert.pem"),
+            key: dir.join("tls").join("key.pem"),
+        }
+    }
+
+    /// Whether both files exist.
+    pub fn exist(&self) -> bool {
+        self.cert.exists() && self.key.exists()
+    }
+
+    /// The certificate's SHA-256 fingerprint, for the enrollment QR (see [`cert_sha256`]).
+    pub fn fingerprint(&self) -> Result<String, ServerError> {
+        let pem = std::fs::read_to_string(&self.cert).map_err(|e| file_error(&self.cert, e))?;
+        cert_sha256(&pem)
+    }
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Plain HTTP was asked for on an address other machines can reach.
+    #[error(
+        "the hub would listen on {addr}, which other machines can reach: HTTPS is required there — create the hub's certificate (tls/cert.pem, tls/key.pem) or listen on 127.0.0.1 / {addr} は他の機器から接続できるため HTTPS が必要です。ハブの証明書（tls/cert.pem、tls/key.pem）を作成するか、127.0.0.1 で待ち受けてください"
+    )]
+    TlsRequired {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The address could not be bound.
+    #[error(
+        "the hub cannot listen on {addr} ({message}) / {addr} で待ち受けできません（{message}）"
+    )]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        message: String,
+    },
+    /// The certificate or key could not be read or used.
+    #[error(
+        "the hub's TLS certificate or key cannot be used ({0}) / ハブのTLS証明書または鍵を使用できません（{0}）"
+    )]
+    Tls(String),
+    /// The self-signed certificate could not be made.
+    #[error(
+        "the hub's TLS certificate could not be created ({0}) / ハブのTLS証明書を作成できません（{0}）"
+    )]
+    Certificate(String),
+    /// A certificate exists already; it is never replaced silently, since enrolled devices pinned it.
+    #[error(
+        "a TLS certificate already exists at {0}; enrolled devices pinned it, so it is not replaced / TLS証明書は既に {0} にあります。登録済みの端末が固定しているため置き換えません"
+    )]
+    CertificateExists(PathBuf),
+    /// A file could not be read or written.
+    #[error("hub file {path}: {message} / ハブのファイル {path} を読み書きできません（{message}）")]
+    File {
+        /// Which file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The hub failed earlier while handling a request and must be restarted.
+    #[error(
+        "the hub failed while handling an earlier request; restart it / ハブが以前の処理中に異常終了しました。再起動してください"
+    )]
+    Poisoned,
+    /// The server stopped with an error.
+    #[error("the hub's server stopped ({0}) / ハブのサーバーが停止しました（{0}）")]
+    Stopped(String),
+}
+
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A short machine-readable code, e.g. `unknown_token` (the list is in `hub/openapi.yaml`).
+    pub code: String,
+    /// What happened, in English and Japanese.
+    pub message: String,
+}
+
+/// The data of each server-sent event of `GET /v1/events/stream`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SizeEvent {
+    /// The number of events in the log.
+    pub size: u64,
+}
+
+/// The answer of `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`, or `read_only` when the stored log failed its start-up check (pushes are refused).
+    pub status: String,
+    /// The number of events in the log.
+    pub size: u64,
+}
+
+/// A server started by [`bind`]: its address, a way to reach the hub while it serves, and its shutdown.
+pub struct RunningServer {
+    addr: SocketAddr,
+    https: bool,
+    state: AppState,
+    handle: axum_server::Handle<SocketAddr>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("addr", &self.addr)
+            .field("https", &self.https)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningServer {
+    /// The address the server listens on (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL devices use, e.g. `https://127.0.0.1:8443`.
+    pub fn url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// Run `f` on the hub (offer an enrollment, publish events recorded on the hub itself…). When the log grew,
+    /// waiting pulls and event streams are woken as after a push.
+    ///
+    /// Blocking: call it from ordinary threads or inside `tokio::task::spawn_blocking`, not on the async runtime.
+    pub fn with_hub<T>(&self, f: impl FnOnce(&mut Hub) -> T) -> Result<T, ServerError> {
+        self.state.run(f).ok_or(ServerError::Poisoned)
+    }
+
+    /// Stop: waiting pulls answer at once, event streams end, and open connections get a few seconds to finish.
+    /// Wait for the end with [`RunningServer::stopped`].
+    pub fn shutdown(&self) {
+        self.state.stop.send_replace(true);
+        self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    }
+
+    /// Wait until the server has stopped (after [`RunningServer::shutdown`], or when it failed).
+    pub async fn stopped(self) -> Result<(), ServerError> {
+        match self.task.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(ServerError::Stopped(error.to_string())),
+            Err(error) => Err(ServerError::Stopped(error.to_string())),
+        }
+    }
+}
+
+/// Serve `hub` on `addr` until Ctrl-C (or SIGTERM on Unix), then stop gracefully. `tls` is required unless
+/// `addr` is a loopback address. Must run on a multi-threaded tokio runtime.
+pub async fn serve(hub: Hub, addr: SocketAddr, tls: Option<TlsFiles>) -> Result<(), ServerError> {
+    let server = bind(hub, addr, tls).await?;
+    stop_signal().await;
+    server.shutdown();
+    server.stopped().await
+}
+
+/// Start serving `hub` on `addr` (port 0 picks a free port: see [`RunningServer::local_addr`]) and return at once;
+/// the server runs on the current tokio runtime until [`RunningServer::shutdown`]. `tls` is required unless `addr`
+/// is a loopback address.
+pub async fn bind(
+    mut hub: Hub,
+    addr: SocketAddr,
+    tls: Option<TlsFiles>,
+) -> Result<RunningServer, ServerError> {
+    if tls.is_none() && !addr.ip().is_loopback() {
+        return Err(ServerError::TlsRequired { addr });
+    }
+    let tls_config = tls.as_ref().map(rustls_config).transpose()?;
+    let listener = TcpListener::bind(addr).map_err(|e| bind_error(addr, e))?;
+    let local_addr = listener.local_addr().map_err(|e| bind_error(addr, e))?;
+    let read_only = !hub.log().problems().is_empty();
+    let size = hub.log().tree().len();
+    let state = AppState {
+        hub: Arc::new(Mutex::new(hub)),
+        size: Arc::new(watch::Sender::new(size)),
+        stop: Arc::new(watch::Sender::new(false)),
+        read_only,
+    };
+    let app = router(state.clone()).into_make_service();
+    let handle = axum_server::Handle::new();
+    let task = match tls_config {
+        Some(config) => {
+            let server = axum_server::tls_rustls::from_tcp_rustls(
+                listener,
+                axum_server::tls_rustls::RustlsConfig::from_config(config),
+            )
+            .map_err(|e| bind_error(addr, e))?
+            .handle(handle.clone());
+            tokio::spawn(server.serve(app))
+        }
+        None => {
+            let server = axum_server::from_tcp(listener)
+                .map_err(|e| bind_error(addr, e))?
+                .handle(handle.clone());
+            tokio::spawn(server.serve(app))
+        }
+    };
+    Ok(RunningServer {
+        addr: local_addr,
+        https: tls.is_some(),
+        state,
+        handle,
+        task,
+    })
+}
+
+/// Every route the server answers, as (lowercase method, path). The router is built from the same table.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    route_table()
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect()
+}
+
+fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
+    vec![
+        ("post", "/v1/enroll", post(enroll)),
+        ("post", "/v1/push", post(push)),
+        ("post", "/v1/pull", post(pull)),
+        ("get", "/v1/checkpoint", get(checkpoint)),
+        ("get", "/v1/events/stream", get(events_stream)),
+        ("get", "/healthz", get(healthz)),
+    ]
+}
+
+fn router(state: AppState) -> Router {
+    route_table()
+        .into_iter()
+        .fold(Router::new(), |router, (_, path, handler)| {
+            router.route(path, handler)
+        })
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+struct AppState {
+    hub: Arc<Mutex<Hub>>,
+    /// The log's size as last announced; waiting pulls and event streams watch it.
+    size: Arc<watch::Sender<u64>>,
+    /// Set once when the server stops.
+    stop: Arc<watch::Sender<bool>>,
+    /// The stored log failed its start-up check.
+    read_only: bool,
+}
+
+impl AppState {
+    /// Run `f` on the hub and announce the log's new size if it grew. `None` when the mutex is poisoned.
+    fn run<T>(&self, f: impl FnOnce(&mut Hub) -> T) -> Option<T> {
+        let mut hub = self.hub.lock().ok()?;
+        let result = f(&mut hub);
+        let size = hub.log().tree().len();
+        self.size.send_if_modified(|announced| {
+            let grew = size != *announced;
+            *announced = size;
+            grew
+        });
+        Some(result)
+    }
+
+    /// [`AppState::run`] on the blocking pool.
+    async fn run_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Hub) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            state.run(f).unwrap_or_else(|| Err(ApiError::poisoned()))
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+    }
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    body: Result<Json<EnrollRequest>, JsonRejection>,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    let Json(request) = body?;
+    let response = state
+        .run_blocking(move |hub| Ok(hub.enroll(&request)?))
+        .await?;
+    Ok(Json(response))
+}
+
+async fn push(
+    State(state): State<AppState>,
+    body: Result<Json<PushRequest>, JsonRejection>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let Json(request) = body?;
+    let response = state
+        .run_blocking(move |hub| {
+            if !is_enrolled(hub, request.device)? {
+                return Err(ApiError::unknown_device());
+            }
+            Ok(hub.push(&request)?)
+        })
+        .await?;
+    Ok(Json(response))
+}
+
+/// Whether `device` enrolled with this hub.
+fn is_enrolled(hub: &mut Hub, device: DeviceId) -> Result<bool, ServiceError> {
+    let facility = hub.log().facility();
+    let devices = hub.log().storage().devices(facility)?;
+    Ok(devices.iter().any(|enrolled| enrolled.device == device))
+}
+
+/// Answer a pull; when the caller is caught up (`from` is the log's size) and asks to wait, wait until the log
+/// grows, the server stops or the wait is over, then answer with what there is.
+async fn pull(
+    State(state): State<AppState>,
+    body: Result<Json<PullRequest>, JsonRejection>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let Json(request) = body?;
+    let wait = Duration::from_millis(request.wait_ms).min(MAX_WAIT);
+    let from = request.from;
+    // Subscribe before looking, so a push between the look and the wait is not missed.
+    let mut sizes = state.size.subscribe();
+    let (response, size) = answer_pull(&state, request.clone()).await?;
+    if wait.is_zero() || from != size {
+        return Ok(Json(response));
+    }
+    let mut stop = state.stop.subscribe();
+    tokio::select! {
+        _ = sizes.wait_for(|size| *size > from) => {}
+        _ = stop.wait_for(|stopping| *stopping) => {}
+        _ = tokio::time::sleep(wait) => {}
+    }
+    let (response, _) = answer_pull(&state, request).await?;
+    Ok(Json(response))
+}
+
+/// The hub's answer to `request` (without waiting) and the log's size.
+async fn answer_pull(
+    state: &AppState,
+    mut request: PullRequest,
+) -> Result<(PullResponse, u64), ApiError> {
+    request.wait_ms = 0;
+    state
+        .run_blocking(move |hub| {
+            let response = hub.pull(&request)?;
+            Ok((response, hub.log().tree().len()))
+        })
+        .await
+}
+
+async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let note = state
+        .run_blocking(|hub| Ok(hub.log().checkpoint().to_vec()))
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
+}
+
+/// Server-sent events: the log's size now, then again every time it grows, until the server stops.
+async fn events_stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, axum::Error>>> {
+    let sizes = state.size.subscribe();
+    let stop = state.stop.subscribe();
+    let stream = futures_util::stream::unfold(
+        (sizes, stop, true),
+        |(mut sizes, mut stop, first)| async move {
+            if !first {
+                tokio::select! {
+                    changed = sizes.changed() => changed.ok()?,
+                    _ = stop.wait_for(|stopping| *stopping) => return None,
+                }
+            }
+            if *stop.borrow() {
+                return None;
+            }
+            let size = *sizes.borrow_and_update();
+            let event = Event::default().json_data(SizeEvent { size });
+            Some((event, (sizes, stop, false)))
+        },
+    );
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    let status = if state.read_only { "read_only" } else { "ok" };
+    Json(Health {
+        status: status.to_string(),
+        size: *state.size.borrow(),
+    })
+}
+
+async fn not_found() -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        code: "not_found",
+        message: "no such route; see hub/openapi.yaml / このURLはありません".to_string(),
+    }
+}
+
+/// An error answer: a status and the JSON body [`ErrorBody`].
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn poisoned() -> ApiError {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: ServerError::Poisoned.to_string(),
+        }
+    }
+
+    fn unknown_device() -> ApiError {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "unknown_device",
+            message: "this device is not enrolled with this hub; scan the hub's enrollment QR / この端末はこのハブに登録されていません。ハブの登録用QRを読み取ってください".to_string(),
+        }
+    }
+
+    fn storage(detail: &dyn std::fmt::Display) -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "storage",
+            message: format!(
+                "the hub's storage failed ({detail}); nothing was changed, try again later / ハブの記録の保存に失敗しました（変更はありません）。後で再試行してください"
+            ),
+        }
+    }
+
+    fn internal(detail: &dyn std::fmt::Display) -> ApiError {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: format!("the hub failed ({detail}) / ハブで障害が発生しました"),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> ApiError {
+        let forbidden = |code| ApiError {
+            status: StatusCode::FORBIDDEN,
+            code,
+            message: error.to_string(),
+        };
+        match &error {
+            ServiceError::UnknownToken => forbidden("unknown_token"),
+            ServiceError::ExpiredToken => forbidden("expired_token"),
+            ServiceError::UsedToken => forbidden("used_token"),
+            ServiceError::Log(HubError::Tampered(_)) => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "tampered",
+                message: error.to_string(),
+            },
+            ServiceError::Log(HubError::Storage(_)) | ServiceError::Storage(_) => {
+                ApiError::storage(&error)
+            }
+            ServiceError::Sync(SyncError::Enrollment(_)) => ApiError {
+                status: StatusCode::BAD_REQUEST,
+                code: "bad_request",
+                message: error.to_string(),
+            },
+            ServiceError::Store(StoreError::DeviceAlreadyRegistered) => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "already_enrolled",
+                message: error.to_string(),
+            },
+            _ => ApiError::internal(&error),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> ApiError {
+        let status = rejection.status();
+        let (status, code, what) = match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                status,
+                "bad_content_type",
+                "the request must be JSON (Content-Type: application/json) / 要求はJSON形式で送ってください",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                status,
+                "too_large",
+                "the request is too large / 要求が大きすぎます",
+            ),
+            _ => (
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                "the request is not valid JSON for this route / 要求の形式が正しくありません",
+            ),
+        };
+        ApiError {
+            status,
+            code,
+            message: format!("{what} ({})", rejection.body_text()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            code: self.code.to_string(),
+            message: self.message,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Wait for Ctrl-C, or SIGTERM on Unix.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The rustls server configuration (ring provider, HTTP/1.1) for the certificate and key in `files`.
+fn rustls_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, ServerError> {
+    let certs = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| ServerError::Tls(format!("{}: {e}", files.cert.display())))?;
+    if certs.is_empty() {
+        return Err(ServerError::Tls(format!(
+            "{}: no certificate in the file",
+            files.cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| ServerError::Tls(format!("{}: {e}", files.key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServerError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| ServerError::Tls(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Create the hub's self-signed certificate (ECDSA P-256) for `host_names` (DNS names or IP addresses) in the hub
+/// directory `dir`: `tls/cert.pem`, and `tls/key.pem` readable only by its owner. Devices pin the certificate by
+/// its fingerprint, so its validity dates are rcgen's (effectively unlimited) defaults and an existing certificate
+/// is never replaced ([`ServerError::CertificateExists`]).
+pub fn make_self_signed_cert(dir: &Path, host_names: &[String]) -> Result<TlsFiles, ServerError> {
+    let files = TlsFiles::in_hub_dir(dir);
+    for existing in [&files.cert, &files.key] {
+        if existing.exists() {
+            return Err(ServerError::CertificateExists(existing.clone()));
+        }
+    }
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+        .map_err(|e| ServerError::Certificate(e.to_string()))?;
+    let mut params = rcgen::CertificateParams::new(host_names.to_vec())
+        .map_err(|e| ServerError::Certificate(e.to_string()))?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Azukari hub");
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| ServerError::Certificate(e.to_string()))?;
+    let tls_dir = dir.join("tls");
+    std::fs::create_dir_all(&tls_dir).map_err(|e| file_error(&tls_dir, e))?;
+    write_new_file(&files.key, key.serialize_pem().as_bytes(), 0o600)?;
+    write_new_file(&files.cert, cert.pem().as_bytes(), 0o644)?;
+    Ok(files)
+}
+
+/// The SHA-256 fingerprint (lowercase hex) of the DER encoding of the first certificate in `cert_pem`: what the
+/// enrollment QR carries and the client pins.
+pub fn cert_sha256(cert_pem: &str) -> Result<String, ServerError> {
+    let der = CertificateDer::from_pem_slice(cert_pem.as_bytes())
+        .map_err(|e| ServerError::Tls(format!("the certificate cannot be read: {e}")))?;
+    Ok(Digest32(Sha256::digest(der.as_ref()).into()).to_hex())
+}
+
+/// Write a new file (never overwriting) with Unix permissions `mode`.
+fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), ServerError> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = options.open(path).map_err(|e| file_error(path, e))?;
+    file.write_all(bytes).map_err(|e| file_error(path, e))?;
+    file.sync_all().map_err(|e| file_error(path, e))
+}
+
+fn file_error(path: &Path, error: std::io::Error) -> ServerError {
+    ServerError::File {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    }
+}
+
+fn bind_error(addr: SocketAddr, error: std::io::Error) -> ServerError {
+    ServerError::Bind {
+        addr,
+        message: error.to_string(),
+    }
+}
