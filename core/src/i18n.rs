@@ -43,6 +43,7 @@ pub const SOURCES: [(Locale, &[(&str, &str)]); 2] = [
             ("board.ftl", include_str!("../i18n/ja/board.ftl")),
             ("qr.ftl", include_str!("../i18n/ja/qr.ftl")),
             ("card.ftl", include_str!("../i18n/ja/card.ftl")),
+            ("book.ftl", include_str!("../i18n/ja/book.ftl")),
         ],
     ),
     (
@@ -60,6 +61,7 @@ pub const SOURCES: [(Locale, &[(&str, &str)]); 2] = [
             ("board.ftl", include_str!("../i18n/en/board.ftl")),
             ("qr.ftl", include_str!("../i18n/en/qr.ftl")),
             ("card.ftl", include_str!("../i18n/en/card.ftl")),
+            ("book.ftl", include_str!("../i18n/en/book.ftl")),
         ],
     ),
 ];
@@ -169,6 +171,7 @@ pub fn message_ids(source: &str) -> Vec<String> {
 
 /// Prefixes of message ids, one per area; the catalogue test looks for literals starting with these.
 pub const MESSAGE_PREFIXES: &[&str] = &[
+    "book-",
     "rules-",
     "alert-",
     "incident-",

@@ -2,6 +2,8 @@
 //! the root of every prefix, and the reference inclusion and consistency proofs, each produced and verified.
 //! Vectors: transparency-dev/merkle `testonly/reference_test.go` and certificate-transparency's tree tests.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use azukari_core::sync::{Digest32, MerkleLog, TreeHead, verify_consistency, verify_inclusion};
 
 const LEAVES: [&str; 8] = [
@@ -113,7 +115,10 @@ fn bytes(hex: &str) -> Vec<u8> {
 }
 
 fn digests(hexes: &[&str]) -> Vec<Digest32> {
-    hexes.iter().map(|h| Digest32::from_hex(h).unwrap()).collect()
+    hexes
+        .iter()
+        .map(|h| Digest32::from_hex(h).unwrap())
+        .collect()
 }
 
 fn tree(size: u64) -> MerkleLog<Vec<u8>> {

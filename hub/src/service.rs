@@ -207,6 +207,11 @@ impl Hub {
         &mut self.store
     }
 
+    /// The hub's own store, closing the hub (for exports that read the whole ledger).
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
     /// Push the hub store's own new events into the log (after seeding or recording on the hub itself).
     pub fn publish_own(&mut self) -> Result<usize, ServiceError> {
         let pushed = self.log.tree().len();
@@ -275,6 +280,15 @@ impl Hub {
     /// key material sealed to it. An expired, reused or unknown token changes nothing.
     pub fn enroll(&mut self, request: &EnrollRequest) -> Result<EnrollResponse, ServiceError> {
         let facility = self.log.facility();
+        // Check what can be checked before the token is used up: a malformed request must not burn it.
+        if request.exchange_key.len() != 32 {
+            return Err(ServiceError::Sync(SyncError::Enrollment(
+                "the exchange key must be 32 bytes (X25519)",
+            )));
+        }
+        if self.store.state_has_device(request.device) {
+            return Err(ServiceError::Store(StoreError::DeviceAlreadyRegistered));
+        }
         let hash: [u8; 32] = Sha256::digest(request.token.as_bytes()).into();
         let now = self.store.now().0;
         let label = match self.log.storage().use_token(facility, &hash, now)? {
@@ -370,6 +384,13 @@ impl LocalHub {
             hub: Arc::new(Mutex::new(hub)),
             online: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         }
+    }
+
+    /// The hub itself, once no other handle to it is left.
+    pub fn into_hub(self) -> Option<Hub> {
+        Arc::try_unwrap(self.hub)
+            .ok()
+            .and_then(|mutex| mutex.into_inner().ok())
     }
 
     /// Run `f` on the hub.

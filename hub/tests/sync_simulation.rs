@@ -124,10 +124,10 @@ impl HubTransport for Link<'_> {
 fn sim_dir() -> tempfile::TempDir {
     // Every commit is fsync'd: on tmpfs that costs nothing, so a thousand seeds run in a minute or two.
     let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(dir) = tempfile::tempdir_in(shm) {
-            return dir;
-        }
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::tempdir_in(shm)
+    {
+        return dir;
     }
     tempfile::tempdir().unwrap()
 }

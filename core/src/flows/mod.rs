@@ -22,6 +22,7 @@ pub mod board;
 pub mod consent;
 pub mod handover;
 pub mod incident;
+pub mod ledger_book;
 pub mod setup;
 
 mod error;

@@ -219,6 +219,11 @@ impl Store {
         )
     }
 
+    /// Whether `device` is registered in this store's ledger.
+    pub fn state_has_device(&self, device: DeviceId) -> bool {
+        self.devices.contains_key(&device)
+    }
+
     /// Whether this device's own registration is in its log (a joined device cannot record events before).
     pub fn is_registered(&self) -> bool {
         self.devices.contains_key(&self.device)

@@ -1,0 +1,375 @@
+//! `azukari-hub`: the facility hub's command line. See `azukari-hub --help`.
+
+use azukari_core::clock::{Clock, ManualClock, SystemClock, Timestamp};
+use azukari_core::crypto::{KdfParams, generate_recovery_passphrase};
+use azukari_core::demo;
+use azukari_core::flows::Session;
+use azukari_core::flows::board::BoardFlow;
+use azukari_core::flows::ledger_book::ledger_csv;
+use azukari_core::sync::{PendingEnrollment, sync};
+use azukari_hub::bundle::{ProofBundle, make_bundle, verify_bundle};
+use azukari_hub::service::{Hub, InitOptions, LocalHub, TOKEN_MINUTES};
+use azukari_hub::storage::{HubStorage, PostgresStorage, SqliteStorage};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+type Failure = Box<dyn std::error::Error>;
+
+/// The Azukari facility hub: sync server, tamper-evident log, exports and offline verification.
+#[derive(Parser)]
+#[command(name = "azukari-hub", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a facility and this hub's keys in a directory.
+    Init {
+        /// The hub directory.
+        #[arg(long, default_value = "azukari-hub")]
+        dir: PathBuf,
+        /// The facility's name.
+        #[arg(long)]
+        name: String,
+        /// The hub's host name (goes into the checkpoint key's name and the certificate).
+        #[arg(long, default_value = "localhost")]
+        host: String,
+        /// Keep the log in PostgreSQL at this URL instead of `DIR/hub.sqlite`.
+        #[arg(long)]
+        postgres: Option<String>,
+    },
+    /// Serve the hub (HTTPS; plain HTTP only on loopback).
+    Serve {
+        /// The hub directory.
+        #[arg(long, default_value = "azukari-hub")]
+        dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: std::net::SocketAddr,
+        /// The log's PostgreSQL URL, if it is not `DIR/hub.sqlite`.
+        #[arg(long)]
+        postgres: Option<String>,
+    },
+    /// A seeded demonstration facility with a week of handovers, in a new directory.
+    Demo {
+        /// Where to create it (default: a new directory under the system's temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Export the 管理簿 as CSV (Excel, Japanese) and the auditor's proof bundle.
+    Export {
+        /// The hub directory.
+        #[arg(long, default_value = "azukari-hub")]
+        dir: PathBuf,
+        /// Write the 管理簿 CSV here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Write the proof bundle (JSON) here.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// The log's PostgreSQL URL, if it is not `DIR/hub.sqlite`.
+        #[arg(long)]
+        postgres: Option<String>,
+    },
+    /// Verify a proof bundle offline and report the first problem found.
+    Verify {
+        /// The bundle (JSON).
+        bundle: PathBuf,
+        /// The hub's checkpoint key as you know it (a file with `name+id+key`, e.g. the hub's checkpoint.pub).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// A signed checkpoint you kept from earlier: the log must be consistent with it.
+        #[arg(long)]
+        since: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Init {
+            dir,
+            name,
+            host,
+            postgres,
+        } => init(&dir, &name, &host, postgres.as_deref()),
+        Command::Serve {
+            dir,
+            listen,
+            postgres,
+        } => serve(&dir, listen, postgres.as_deref()),
+        Command::Demo { dir } => run_demo(dir),
+        Command::Export {
+            dir,
+            csv,
+            bundle,
+            postgres,
+        } => export(&dir, csv.as_deref(), bundle.as_deref(), postgres.as_deref()),
+        Command::Verify { bundle, key, since } => verify(&bundle, key.as_deref(), since.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error / エラー: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn storage(dir: &Path, postgres: Option<&str>) -> Result<Box<dyn HubStorage>, Failure> {
+    Ok(match postgres {
+        Some(url) => Box::new(PostgresStorage::connect(url)?),
+        None => Box::new(SqliteStorage::open(&dir.join("hub.sqlite"))?),
+    })
+}
+
+fn init(dir: &Path, name: &str, host: &str, postgres: Option<&str>) -> Result<ExitCode, Failure> {
+    let passphrase = generate_recovery_passphrase()?;
+    std::fs::create_dir_all(dir)?;
+    let mut hub = Hub::init(
+        dir,
+        storage(dir, postgres)?,
+        InitOptions {
+            facility_name: name,
+            recovery_passphrase: &passphrase,
+            kdf: KdfParams::default(),
+            key_name: host,
+        },
+        Arc::new(SystemClock),
+    )?;
+    let tls = azukari_hub::server::make_self_signed_cert(dir, &[host.to_string()])?;
+    println!("facility created / 施設を作成しました: {name}");
+    println!(
+        "TLS certificate / 証明書: {} (SHA-256 {})",
+        tls.cert.display(),
+        tls.fingerprint()?
+    );
+    println!("hub directory / ハブのディレクトリ: {}", dir.display());
+    println!(
+        "recovery passphrase (write it down, keep it in the safe) / 復旧用パスフレーズ（金庫に保管）: {}",
+        passphrase.as_str()
+    );
+    println!(
+        "checkpoint key / チェックポイント鍵: {}",
+        hub.log().verifier_key()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(
+    dir: &Path,
+    listen: std::net::SocketAddr,
+    postgres: Option<&str>,
+) -> Result<ExitCode, Failure> {
+    let hub = Hub::open(dir, storage(dir, postgres)?, Arc::new(SystemClock))?;
+    let files = azukari_hub::server::TlsFiles::in_hub_dir(dir);
+    let tls = files.exist().then_some(files);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("serving / 起動中: {scheme}://{listen} (Ctrl-C to stop / 停止は Ctrl-C)");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(azukari_hub::server::serve(hub, listen, tls))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo: a facility on a hub, a caregiver's phone enrolled in process, a week of handovers synced every day.
+fn run_demo(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
+    let dir = match dir {
+        Some(dir) => dir,
+        None => std::env::temp_dir().join(format!("azukari-hub-demo-{}", std::process::id())),
+    };
+    if dir.exists() {
+        return Err(format!(
+            "{} already exists; choose a new directory / 既に存在します。別のディレクトリを指定してください",
+            dir.display()
+        )
+        .into());
+    }
+    let week_ago = chrono::NaiveDate::from_ymd_opt(2026, 11, 17)
+        .and_then(|d| Timestamp::from_tokyo(d, 7, 30))
+        .ok_or("bad start date")?;
+    let clock = Arc::new(ManualClock::new(week_ago));
+    let passphrase = generate_recovery_passphrase()?;
+    std::fs::create_dir_all(&dir)?;
+    let mut hub = Hub::init(
+        &dir,
+        storage(&dir, None)?,
+        InitOptions {
+            facility_name: "グループホームあずかり",
+            recovery_passphrase: &passphrase,
+            kdf: KdfParams::default(),
+            key_name: "localhost",
+        },
+        clock.clone(),
+    )?;
+    let facility = demo::seed(hub.store(), 8)?;
+    hub.publish_own()?;
+    let local = LocalHub::new(hub);
+
+    // A caregiver's phone enrolls with a one-time token, as it would by scanning the QR.
+    let offer = local.with(|h| h.offer_enrollment("1F スマートフォン", TOKEN_MINUTES))??;
+    let pending = PendingEnrollment::new()?;
+    let response = local.with(|h| h.enroll(&pending.request(&offer.token)))??;
+    let phone_vault = azukari_core::crypto::FileKeyVault::new(dir.join("phone.key"));
+    let mut phone = pending.finish(
+        &response,
+        None,
+        &dir.join("phone.azukari"),
+        &phone_vault,
+        clock.clone(),
+    )?;
+    sync(&mut phone, &local, 0)?;
+
+    let mut totals = (0, 0, 0);
+    for _ in 0..7 {
+        let day = demo::record_day(&mut phone, &facility, &clock)?;
+        totals = (
+            totals.0 + day.checkouts,
+            totals.1 + day.returns,
+            totals.2 + day.handovers,
+        );
+        sync(&mut phone, &local, 0)?;
+    }
+
+    let (head, verifier_key, store_report) = local.with(|h| -> Result<_, Failure> {
+        let head = h.log().tree_head();
+        let key = h.log().verifier_key().to_string();
+        let report = h
+            .store()
+            .verify(azukari_core::ledger::VerifyMode::EverySignature)?;
+        Ok((head, key, report))
+    })??;
+    println!("Azukari hub demo / 預かりハブのデモ — {}", clock.now());
+    println!("hub directory / ハブのディレクトリ: {}", dir.display());
+    println!(
+        "a week of handovers on a caregiver's phone, synced daily / 1週間分の持出・返却（端末から毎日同期）: {} checkouts, {} returns, {} handovers",
+        totals.0, totals.1, totals.2
+    );
+    println!(
+        "hub log / ハブの記録: {} events, {} device(s), Merkle root {}",
+        head.size,
+        store_report.devices,
+        head.root.to_hex()
+    );
+    println!("checkpoint key / チェックポイント鍵: {verifier_key}");
+
+    // The board as the supervisor's tablet would show it, from the hub's copy of the ledger.
+    let store = local.with(|h| h.store().path().to_path_buf())?;
+    drop(phone);
+    let hub = local
+        .into_hub()
+        .ok_or("the demo hub is still shared / ハブが使用中です")?;
+    let mut session = Session::new(hub.into_store())?;
+    session.sign_in(facility.supervisor)?;
+    let board = BoardFlow::new().view(&session);
+    println!();
+    println!("{} — {}", board.title, board.as_of);
+    println!("{}", board.summary);
+    for section in [&board.held, &board.out, &board.overdue] {
+        println!("■ {} ({})", section.heading, section.items.len());
+    }
+    let csv_path = dir.join("kanribo.csv");
+    std::fs::write(&csv_path, ledger_csv(&session)?)?;
+    session.into_store().close()?;
+    // The next device's token runs on the real clock, so it still works when the hub is served now.
+    let mut hub = Hub::open(&dir, storage(&dir, None)?, Arc::new(SystemClock))?;
+    let next_offer = hub.offer_enrollment("2F タブレット", TOKEN_MINUTES)?;
+    drop(hub);
+    println!();
+    println!("管理簿 CSV (Excel): {}", csv_path.display());
+    println!("store / 台帳ファイル: {}", store.display());
+    println!();
+    println!("to serve it / 起動するには:");
+    println!(
+        "  cargo run --release -p azukari-hub -- serve --dir {}   (then open http://127.0.0.1:8443/healthz)",
+        dir.display()
+    );
+    println!(
+        "  cargo run --release -p azukari-hub -- export --dir {} --bundle proof.json && cargo run --release -p azukari-hub -- verify proof.json --key {}",
+        dir.display(),
+        dir.join("checkpoint.pub").display()
+    );
+    println!();
+    println!(
+        "enrollment QR for the next device (valid {TOKEN_MINUTES} min) / 次の端末の登録用QR（{TOKEN_MINUTES}分有効）:"
+    );
+    let text = next_offer.qr_text("http://127.0.0.1:8443", "", &verifier_key);
+    print_qr(&text)?;
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_qr(text: &str) -> Result<(), Failure> {
+    let code = qrcode::QrCode::new(text.as_bytes())?;
+    let rendered = code
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .dark_color(qrcode::render::unicode::Dense1x2::Light)
+        .light_color(qrcode::render::unicode::Dense1x2::Dark)
+        .quiet_zone(true)
+        .build();
+    println!("{rendered}");
+    Ok(())
+}
+
+fn export(
+    dir: &Path,
+    csv: Option<&Path>,
+    bundle: Option<&Path>,
+    postgres: Option<&str>,
+) -> Result<ExitCode, Failure> {
+    if csv.is_none() && bundle.is_none() {
+        return Err(
+            "say what to export: --csv FILE and/or --bundle FILE / 出力先を指定してください".into(),
+        );
+    }
+    let mut hub = Hub::open(dir, storage(dir, postgres)?, Arc::new(SystemClock))?;
+    if let Some(path) = bundle {
+        let proof = make_bundle(hub.log())?;
+        std::fs::write(path, serde_json::to_vec_pretty(&proof)?)?;
+        println!(
+            "proof bundle / 証明バンドル: {} ({} events)",
+            path.display(),
+            proof.events.len()
+        );
+    }
+    if let Some(path) = csv {
+        let session = Session::new(hub.into_store())?;
+        std::fs::write(path, ledger_csv(&session)?)?;
+        println!("管理簿 CSV: {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(bundle: &Path, key: Option<&Path>, since: Option<&Path>) -> Result<ExitCode, Failure> {
+    let proof: ProofBundle = serde_json::from_slice(&std::fs::read(bundle)?)?;
+    let key = key.map(std::fs::read_to_string).transpose()?;
+    let since = since.map(std::fs::read_to_string).transpose()?;
+    match verify_bundle(&proof, key.as_deref(), since.as_deref()) {
+        Ok(report) => {
+            println!(
+                "verified / 検証済み: {} events from {} device(s), every signature and chain valid, Merkle root {}",
+                report.events, report.devices, report.root
+            );
+            if key.is_none() {
+                println!(
+                    "note: no --key given, so the bundle's own checkpoint key was trusted / 注意: --key 未指定のため、バンドル内の鍵を信頼しました"
+                );
+            }
+            if let Some(size) = report.consistent_with {
+                println!(
+                    "consistent with your earlier checkpoint of {size} events / 以前のチェックポイント（{size}件）と整合"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problem) => {
+            println!("NOT VERIFIED / 検証できません: {problem}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
