@@ -419,7 +419,9 @@ impl From<StoreError> for AzukariError {
             StoreError::Corrupt { .. } => AzukariError::DamagedStore { text },
             StoreError::Ledger(error) => error.into(),
             StoreError::Crypto(error) => error.into(),
-            StoreError::LabelKeyElsewhere => AzukariError::Conflict { text },
+            StoreError::LabelKeyElsewhere
+            | StoreError::NotRegistered
+            | StoreError::DeviceAlreadyRegistered => AzukariError::Conflict { text },
             StoreError::TooNew { .. }
             | StoreError::ReadOnly
             | StoreError::DiskFull
