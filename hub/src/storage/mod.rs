@@ -6,6 +6,7 @@
 //! id, or a (device, device sequence) pair can be stored only once per facility, and an append is all or nothing.
 //! Every method is blocking; the server calls them off its async threads.
 
+mod convert;
 mod postgres;
 mod sqlite;
 

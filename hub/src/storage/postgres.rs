@@ -8,10 +8,10 @@
 //! index, an event id or a device sequence number twice: the loser of such a race gets
 //! [`StorageError::Conflict`].
 
+use super::convert::{check_continues, parse_uuid, to_hash, to_i64, to_u64};
 use ::postgres::error::SqlState;
 use ::postgres::{Client, GenericClient, NoTls, Row};
 use azukari_core::model::{DeviceId, EventId, FacilityId};
-use uuid::Uuid;
 
 use super::{
     Alarm, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage, SharedKey,
@@ -200,31 +200,6 @@ fn detail(error: &::postgres::Error) -> String {
     }
 }
 
-/// A count or index as a `BIGINT`; [`StorageError::Conflict`] if it does not fit (nothing written).
-fn to_i64(value: u64, what: &str) -> Result<i64, StorageError> {
-    i64::try_from(value).map_err(|_| {
-        StorageError::Conflict(format!(
-            "{what} {value} is larger than the storage can hold ({})",
-            i64::MAX
-        ))
-    })
-}
-
-/// A stored count or index back as `u64`; a negative one means the data is damaged.
-fn to_u64(value: i64, what: &str) -> Result<u64, StorageError> {
-    u64::try_from(value).map_err(|_| StorageError::Damaged(format!("negative {what} {value}")))
-}
-
-fn parse_uuid(text: &str, what: &str) -> Result<Uuid, StorageError> {
-    Uuid::parse_str(text).map_err(|e| StorageError::Damaged(format!("{what} {text:?}: {e}")))
-}
-
-fn to_hash(bytes: Vec<u8>, what: &str) -> Result<[u8; 32], StorageError> {
-    <[u8; 32]>::try_from(bytes).map_err(|bytes| {
-        StorageError::Damaged(format!("{what} of {} bytes instead of 32", bytes.len()))
-    })
-}
-
 fn event_from_row(row: &Row) -> Result<StoredEvent, StorageError> {
     Ok(StoredEvent {
         index: to_u64(row.try_get(0)?, "event index")?,
@@ -248,29 +223,6 @@ fn count_events(client: &mut impl GenericClient, facility: &str) -> Result<u64, 
         )?
         .try_get(0)?;
     to_u64(next, "event count")
-}
-
-/// Check that `events` continue a log of `count` events exactly.
-fn check_continues(count: u64, events: &[StoredEvent]) -> Result<(), StorageError> {
-    for (offset, event) in (0u64..).zip(events) {
-        let expected = count.checked_add(offset).ok_or_else(|| {
-            StorageError::Conflict("the log cannot grow past u64::MAX events".into())
-        })?;
-        if event.index != expected {
-            return Err(StorageError::Conflict(if offset == 0 {
-                format!(
-                    "the log holds {count} events, so the next index is {count}, not {}",
-                    event.index
-                )
-            } else {
-                format!(
-                    "indices must be consecutive: batch item {offset} has index {} instead of {expected}",
-                    event.index
-                )
-            }));
-        }
-    }
-    Ok(())
 }
 
 impl HubStorage for PostgresStorage {
