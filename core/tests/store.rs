@@ -384,6 +384,80 @@ fn an_event_from_an_unknown_device_a_forged_signature_and_a_gap_are_refused_and_
 }
 
 #[test]
+fn a_batch_is_ingested_in_order_in_one_go_and_a_bad_event_in_it_keeps_none_of_it() {
+    let dir = tempdir().unwrap();
+    let mut t = TestStore::create(dir.path(), "facility").unwrap();
+    let facility = demo::seed(&mut t.store, 1).unwrap();
+    let (device, signer) = registered_second_device(&mut t, facility.admin);
+    let audits: Vec<_> = (0..4)
+        .map(|_| azukari_core::model::AuditId::random())
+        .collect();
+    let mut chain = Vec::new();
+    let mut prev = EventHash::ZERO;
+    for (seq, audit) in (1..).zip(&audits) {
+        let event = foreign_event(
+            &t,
+            device,
+            seq,
+            prev,
+            EventBody::AuditStarted { audit: *audit },
+        )
+        .sign(&signer)
+        .unwrap();
+        prev = event.hash();
+        chain.push(event);
+    }
+    let head = t.store.head();
+
+    // The third event's signature is forged: nothing of the batch is kept, not even the two before it.
+    let stranger = SoftwareSigner::make_random().unwrap();
+    let mut forged = chain.clone();
+    forged[2] = foreign_event(
+        &t,
+        device,
+        3,
+        chain[1].hash(),
+        EventBody::AuditStarted { audit: audits[2] },
+    )
+    .sign(&stranger)
+    .unwrap();
+    assert!(matches!(
+        t.store.ingest_all(&forged),
+        Err(StoreError::Ledger(LedgerError::BadSignature { .. }))
+    ));
+    assert_eq!(t.store.head(), head);
+    assert!(!t.store.state().audits.contains_key(&audits[0]));
+
+    // The good chain, with a repeat inside and one event already present, goes in whole and in order.
+    assert!(matches!(
+        t.store.ingest(&chain[0]).unwrap(),
+        Ingested::Appended(_)
+    ));
+    let mut batch = chain.clone();
+    batch.insert(2, chain[1].clone());
+    let appended = t.store.ingest_all(&batch).unwrap();
+    assert_eq!(
+        appended.iter().map(|a| a.event_id).collect::<Vec<_>>(),
+        chain[1..]
+            .iter()
+            .map(|e| e.decode().unwrap().event_id)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(appended.last().unwrap().log_index, head.length + 4);
+    assert!(
+        audits
+            .iter()
+            .all(|a| t.store.state().audits.contains_key(a))
+    );
+    assert_eq!(t.store.ingest_all(&chain).unwrap(), vec![]);
+
+    let t = t.reopen(OpenOptions::default()).unwrap();
+    assert_eq!(t.store.head().length, head.length + 4);
+    assert_eq!(t.store.state(), &t.store.full_fold().unwrap().state);
+    t.store.verify(VerifyMode::EverySignature).unwrap();
+}
+
+#[test]
 fn the_snapshot_opened_with_the_store_equals_a_full_fold() {
     let dir = tempdir().unwrap();
     let mut t = TestStore::create(dir.path(), "facility").unwrap();

@@ -12,6 +12,7 @@
 
 mod card_identity;
 mod error;
+mod ingest;
 mod labels;
 mod meta;
 mod schema;
@@ -441,71 +442,6 @@ impl Store {
         Ok(appended)
     }
 
-    /// Take in an event recorded by another device of this facility (from the hub). Its device must be
-    /// registered, its signature valid and it must extend its device's chain; a repeat is recognised and ignored.
-    pub fn ingest(&mut self, signed: &SignedEvent) -> Result<Ingested, StoreError> {
-        if self.options.read_only {
-            return Err(StoreError::ReadOnly);
-        }
-        let envelope = signed.decode()?;
-        if envelope.facility != self.facility {
-            return Err(LedgerError::WrongFacility { index: 0 }.into());
-        }
-        let known: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT log_index FROM events WHERE event_id = ?1",
-                [envelope.event_id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if known.is_some() {
-            return Ok(Ingested::AlreadyPresent);
-        }
-        let tip = self
-            .devices
-            .get(&envelope.device)
-            .ok_or(LedgerError::UnknownDevice {
-                index: 0,
-                device: envelope.device,
-            })?;
-        signed.verify_signature(&tip.public_key)?;
-        let expected = tip.last_seq + 1;
-        if envelope.device_seq < expected {
-            return Err(LedgerError::OutOfOrder { index: 0 }.into());
-        }
-        if envelope.device_seq > expected {
-            return Err(LedgerError::SequenceGap {
-                index: 0,
-                device: envelope.device,
-                expected,
-                found: envelope.device_seq,
-            }
-            .into());
-        }
-        if envelope.prev_hash != tip.last_hash {
-            return Err(LedgerError::BrokenChain { index: 0 }.into());
-        }
-        let erased = match &envelope.body {
-            EventBody::ResidentErased { resident } => Some(KeyOwner::Resident(*resident)),
-            _ => None,
-        };
-        let appended = self.commit_event(&envelope, signed, |tx| {
-            if let Some(owner) = erased {
-                tx.execute(
-                    "DELETE FROM keys WHERE owner_kind = ?1 AND owner_id = ?2",
-                    params![owner.kind(), owner.id_text()],
-                )?;
-            }
-            Ok(())
-        })?;
-        if let Some(owner) = erased {
-            self.ring.erase_owner(owner);
-        }
-        self.after_commit(&envelope, appended)?;
-        Ok(Ingested::Appended(appended))
-    }
-
     /// Write one event, the key changes it needs and the new head in one transaction.
     fn commit_event(
         &mut self,
@@ -518,22 +454,7 @@ impl Store {
         let changes = self.ring.pending_changes();
         let head_blob = head_blob(&self.ring, &head)?;
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO events (log_index, event_id, device_id, device_seq, recorded_at, kind, bytes, signature, hash, log_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                head.length as i64,
-                envelope.event_id.to_string(),
-                envelope.device.to_string(),
-                envelope.device_seq as i64,
-                envelope.recorded_at.0,
-                envelope.body.kind_name(),
-                signed.bytes,
-                signed.signature.0,
-                hash.0.as_slice(),
-                head.log_hash.0.as_slice(),
-            ],
-        )?;
+        insert_event_row(&tx, &head, envelope, signed)?;
         persist_key_changes(&tx, &changes)?;
         Meta::put(&tx, meta::LOG_HEAD, &head_blob)?;
         extra(&tx)?;
@@ -548,28 +469,8 @@ impl Store {
     }
 
     fn after_commit(&mut self, envelope: &Envelope, appended: Appended) -> Result<(), StoreError> {
-        if let Some(tip) = self.devices.get_mut(&envelope.device) {
-            tip.last_seq = envelope.device_seq;
-            tip.last_hash = appended.hash;
-        }
-        if let EventBody::DeviceRegistered {
-            device, public_key, ..
-        } = &envelope.body
-        {
-            self.devices.entry(*device).or_insert(DeviceTip {
-                public_key: public_key.clone(),
-                last_seq: 0,
-                last_hash: EventHash::ZERO,
-            });
-        }
-        if self.fold.apply(envelope, appended.hash) == Applied::NeedsRefold {
-            self.fold = self.full_fold()?;
-        }
-        self.appended_since_snapshot += 1;
-        if self.appended_since_snapshot >= self.options.snapshot_every {
-            self.save_snapshot()?;
-        }
-        Ok(())
+        ingest::advance_tip(&mut self.devices, envelope, appended.hash);
+        self.fold_in(&[(envelope.clone(), appended)])
     }
 
     /// Every event in local log order.
@@ -937,6 +838,32 @@ fn persist_key_changes(tx: &Transaction<'_>, changes: &KeyChanges) -> Result<(),
 }
 
 /// The head and its keyed-hash tag, as stored in `meta`.
+/// Insert one event row at the position `head` ends with, keeping the commitment after it.
+fn insert_event_row(
+    tx: &Transaction<'_>,
+    head: &LogHead,
+    envelope: &Envelope,
+    signed: &SignedEvent,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO events (log_index, event_id, device_id, device_seq, recorded_at, kind, bytes, signature, hash, log_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        head.length as i64,
+        envelope.event_id.to_string(),
+        envelope.device.to_string(),
+        envelope.device_seq as i64,
+        envelope.recorded_at.0,
+        envelope.body.kind_name(),
+        signed.bytes,
+        signed.signature.0,
+        signed.hash().0.as_slice(),
+        head.log_hash.0.as_slice(),
+    ])?;
+    Ok(())
+}
+
 fn head_blob(ring: &KeyRing, head: &LogHead) -> Result<Vec<u8>, StoreError> {
     let mut blob = postcard::to_stdvec(head).map_err(|_| StoreError::BadMeta("log head"))?;
     let tag = ring.keyed_hash().hash(HashDomain::LogHead, &blob);

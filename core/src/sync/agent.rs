@@ -243,12 +243,14 @@ fn pull(
 
         store.import_keys(&response.keys)?;
         state.keys_seen += response.keys.len() as u64;
-        for indexed in &response.events {
-            let event = SignedEvent::from(&indexed.event);
-            if let crate::store::Ingested::Appended(_) = store.ingest(&event)? {
-                pulled += 1;
-            }
-            state.pulled_to = indexed.index + 1;
+        let batch: Vec<SignedEvent> = response
+            .events
+            .iter()
+            .map(|indexed| SignedEvent::from(&indexed.event))
+            .collect();
+        pulled += store.ingest_all(&batch)?.len();
+        if let Some(last) = response.events.last() {
+            state.pulled_to = last.index + 1;
         }
         state.unproven.retain(|(index, _)| !proven.contains(index));
         state.checkpoint = Some((new, response.checkpoint.into_bytes()));

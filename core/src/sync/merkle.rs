@@ -61,6 +61,23 @@ impl<L: AsRef<[u8]>> MerkleLog<L> {
         self.tree.push(leaf);
     }
 
+    /// Cut the tree back to its first `len` leaves (to undo appends whose storage failed). Rebuilds the tree from
+    /// its leaves: linear in the tree's size, meant for that rare case only.
+    pub fn truncate(&mut self, len: u64)
+    where
+        L: Clone,
+    {
+        if len >= self.len() {
+            return;
+        }
+        let keep = usize::try_from(len).unwrap_or(usize::MAX);
+        let mut tree = MemoryBackedTree::new();
+        for leaf in self.tree.items().iter().take(keep) {
+            tree.push(leaf.clone());
+        }
+        self.tree = tree;
+    }
+
     /// Number of leaves.
     pub fn len(&self) -> u64 {
         self.tree.len()
@@ -177,6 +194,30 @@ fn join(proof: &[Digest32]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_truncated_tree_has_the_head_it_had_at_that_size_and_grows_again_the_same_way() {
+        let mut log: MerkleLog = MerkleLog::new();
+        let mut heads = vec![log.head()];
+        for i in 0u8..13 {
+            log.push([i; 32]);
+            heads.push(log.head());
+        }
+        log.truncate(13);
+        assert_eq!(
+            log.head(),
+            heads[13],
+            "truncating to the size it has changes nothing"
+        );
+        log.truncate(5);
+        assert_eq!(log.head(), heads[5]);
+        for i in 5u8..13 {
+            log.push([i; 32]);
+        }
+        assert_eq!(log.head(), heads[13]);
+        log.truncate(0);
+        assert_eq!(log.head(), TreeHead::empty());
+    }
 
     #[test]
     fn every_inclusion_and_consistency_proof_of_a_growing_tree_verifies_and_a_wrong_one_does_not() {
