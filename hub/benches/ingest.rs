@@ -74,7 +74,7 @@ fn run_backend(label: &str, root: &Path, n: usize, open: &dyn Fn(&str) -> Box<dy
         clock.clone(),
     )
     .unwrap();
-    let facility = demo::seed(hub.store(), 2).unwrap();
+    let facility = demo::seed(hub.store().unwrap(), 2).unwrap();
     hub.publish_own().unwrap();
 
     // Enroll one device in process and let it take in its registration.
@@ -115,6 +115,12 @@ fn run_backend(label: &str, root: &Path, n: usize, open: &dyn Fn(&str) -> Box<dy
         "[{label}] built {n} events on the device in {:.1} s (not part of either figure)",
         built.elapsed().as_secs_f64()
     );
+
+    // The floor under any ingest that checks signatures: verifying the N signatures alone, on one thread.
+    let key = device.device_public_key();
+    let start = Instant::now();
+    assert!(events.iter().all(|e| e.verify_signature(&key).is_ok()));
+    let verify_only = start.elapsed();
 
     // Hub::push, batches of 256.
     let log_before = hub.log().tree().len();
@@ -185,6 +191,11 @@ fn run_backend(label: &str, root: &Path, n: usize, open: &dyn Fn(&str) -> Box<dy
     println!(
         "[{label}] raw append_events  {n} events in {:>8.1} ms = {raw_rate:>9.0} events/s",
         ms(inserted)
+    );
+    println!(
+        "[{label}] (signature checks alone, one thread: {n} in {:>8.1} ms = {:>9.0} events/s)",
+        ms(verify_only),
+        rate(n, verify_only)
     );
     println!(
         "[{label}] ratio Hub::push / raw = {:.2}x (goal >= 0.5x)",

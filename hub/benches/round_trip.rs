@@ -57,7 +57,7 @@ fn main() {
         Arc::new(SystemClock),
     )
     .unwrap();
-    let facility = demo::seed(hub.store(), 2).unwrap();
+    let facility = demo::seed(hub.store().unwrap(), 2).unwrap();
     hub.publish_own().unwrap();
     let checkpoint_key = hub.log().verifier_key().to_string();
 

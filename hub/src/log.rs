@@ -13,25 +13,30 @@
 //! read-only (pushes are refused, nothing new is signed) so devices and auditors can see and prove what happened.
 
 use crate::storage::{
-    Alarm, DeviceTip as StoredTip, HubStorage, SharedKey, StorageError, StoredCheckpoint,
-    StoredEvent,
+    Alarm, DeviceTip as StoredTip, EnrolledDevice, HubStorage, LogAppend, SharedKey, StorageError,
+    StoredCheckpoint, StoredEvent,
 };
 use azukari_core::clock::Clock;
-use azukari_core::crypto::{DevicePublicKey, DeviceSignature, WrappedKey};
+use azukari_core::crypto::{DevicePublicKey, WrappedKey};
 use azukari_core::ledger::{EventBody, EventHash, SignedEvent, TrustAnchor};
-use azukari_core::model::{DeviceId, FacilityId};
+use azukari_core::model::{DeviceId, EventId, FacilityId};
 use azukari_core::sync::protocol::{
     InclusionProofWire, IndexedEvent, PullRequest, PullResponse, PushOutcome, PushRequest,
     PushResponse, WireEvent,
 };
 use azukari_core::sync::{Checkpoint, CheckpointKey, MerkleLog, TreeHead, origin_for};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 /// Most events held back waiting for earlier ones, over all devices.
 const MAX_WAITING: usize = 10_000;
 /// Most events returned by one pull.
 pub const MAX_PULL: u64 = 1_000;
+/// How many of the newest events are kept in memory, so the pulls of devices that are nearly caught up (nearly
+/// all pulls) are answered without reading storage.
+const RECENT: usize = 4_096;
+/// Below this many events a batch's signatures are verified on the calling thread only.
+const PARALLEL_VERIFY_FROM: usize = 32;
 
 /// Why the hub log cannot do something.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +77,13 @@ pub struct HubLog {
     waiting: BTreeMap<(DeviceId, u64), SignedEvent>,
     checkpoint: Vec<u8>,
     problems: Vec<String>,
+    /// The newest stored events (at most [`RECENT`]), oldest first.
+    recent: VecDeque<StoredEvent>,
+    /// Every shared content key, in the order stored (what storage holds, kept for pulls).
+    keys: Vec<WrappedKey>,
+    key_ids: HashSet<uuid::Uuid>,
+    /// The devices enrolled with this hub (allowed to push and pull).
+    enrolled: HashSet<DeviceId>,
 }
 
 impl HubLog {
@@ -97,6 +109,10 @@ impl HubLog {
             waiting: BTreeMap::new(),
             checkpoint: Vec::new(),
             problems: Vec::new(),
+            recent: VecDeque::new(),
+            keys: Vec::new(),
+            key_ids: HashSet::new(),
+            enrolled: HashSet::new(),
         };
         log.tips.insert(
             log.anchor.founding_device,
@@ -107,6 +123,15 @@ impl HubLog {
             },
         );
         log.rebuild()?;
+        for key in log.storage.keys(facility)? {
+            log.remember_key(&key)?;
+        }
+        log.enrolled = log
+            .storage
+            .devices(facility)?
+            .into_iter()
+            .map(|enrolled| enrolled.device)
+            .collect();
         Ok(log)
     }
 
@@ -121,6 +146,7 @@ impl HubLog {
                 self.tree.push(stored.hash);
                 from = stored.index + 1;
             }
+            self.remember_recent(&batch);
             if (batch.len() as u64) < MAX_PULL {
                 break;
             }
@@ -166,10 +192,7 @@ impl HubLog {
 
     /// Check one stored event on rebuild: its hash, its index and its place in its device's chain.
     fn check_stored(&mut self, stored: &StoredEvent) -> Result<(), String> {
-        let signed = SignedEvent {
-            bytes: stored.bytes.clone(),
-            signature: DeviceSignature(stored.signature.clone()),
-        };
+        let signed = stored.to_signed();
         if signed.hash().0 != stored.hash {
             return Err(format!(
                 "event {} does not match its stored hash",
@@ -260,24 +283,31 @@ impl HubLog {
         &self.tree
     }
 
-    /// Take in a device's batch: see the module documentation for the checks. The batch's accepted events and
-    /// keys are stored in one transaction, then the tree grows and a checkpoint is signed.
+    /// Take in a device's batch: see the module documentation for the checks. The batch's accepted events, the
+    /// checkpoint for the grown tree, its keys and any alarms are stored in one transaction.
     pub fn push(&mut self, request: &PushRequest) -> Result<PushResponse, HubError> {
         if let Some(problem) = self.problems.first() {
             return Err(HubError::Tampered(problem.clone()));
         }
-        let mut outcomes = Vec::with_capacity(request.events.len());
+        let signed: Vec<SignedEvent> = request.events.iter().map(SignedEvent::from).collect();
+        let facts = self.gather_facts(&signed)?;
+        let mut outcomes = Vec::with_capacity(signed.len());
         let mut accepted: Vec<StoredEvent> = Vec::new();
         let mut tips = self.tips.clone();
-        let mut by_id: HashMap<azukari_core::model::EventId, u64> = HashMap::new();
+        let mut by_id: HashMap<EventId, u64> = HashMap::new();
         let mut alarms = Vec::new();
-        for wire in &request.events {
-            let signed = SignedEvent::from(wire);
-            let outcome =
-                self.check_pushed(request.device, &signed, &mut tips, &by_id, &mut alarms)?;
+        for event in &signed {
+            let outcome = self.check_pushed(
+                request.device,
+                event,
+                &mut tips,
+                &by_id,
+                Some(&facts),
+                &mut alarms,
+            )?;
             if let PushOutcome::Appended { .. } = outcome {
                 let index = self.tree.len() + accepted.len() as u64;
-                let stored = self.to_stored(index, &signed)?;
+                let stored = self.to_stored(index, event)?;
                 by_id.insert(stored.event_id, index);
                 accepted.push(stored);
                 outcomes.push(PushOutcome::Appended { index });
@@ -289,32 +319,120 @@ impl HubLog {
         let keys: Vec<SharedKey> = request
             .keys
             .iter()
+            .filter(|key| !self.key_ids.contains(&key.id.0))
             .map(shared_key)
             .collect::<Result<_, _>>()?;
-        if !keys.is_empty() {
-            self.storage.put_keys(self.facility, &keys)?;
-        }
-        for (kind, detail) in alarms {
-            self.alarm(kind, &detail)?;
-        }
-        if !accepted.is_empty() {
-            self.storage.append_events(self.facility, &accepted)?;
-            for stored in &accepted {
-                self.tree.push(stored.hash);
-                self.waiting.remove(&(stored.device, stored.device_seq));
+        let now = self.clock.now().0;
+        let alarms: Vec<Alarm> = alarms
+            .into_iter()
+            .map(|(kind, detail)| Alarm {
+                at: now,
+                kind: kind.to_string(),
+                detail,
+            })
+            .collect();
+        if accepted.is_empty() {
+            if !keys.is_empty() {
+                self.storage.put_keys(self.facility, &keys)?;
             }
+            for alarm in &alarms {
+                self.storage.put_alarm(self.facility, alarm)?;
+            }
+        } else {
+            self.commit(&accepted, &keys, &alarms)?;
             self.tips = tips;
-            self.sign_checkpoint()?;
+        }
+        for key in &keys {
+            self.remember_key(key)?;
         }
         Ok(PushResponse { outcomes })
     }
 
+    /// Grow the tree by `accepted`, sign the new checkpoint and store it all in one transaction; if storing fails
+    /// the tree is cut back and nothing changed.
+    fn commit(
+        &mut self,
+        accepted: &[StoredEvent],
+        keys: &[SharedKey],
+        alarms: &[Alarm],
+    ) -> Result<(), HubError> {
+        let before = self.tree.len();
+        for stored in accepted {
+            self.tree.push(stored.hash);
+        }
+        let stored = self.sign_current().and_then(|checkpoint| {
+            self.storage.append(
+                self.facility,
+                &LogAppend {
+                    events: accepted,
+                    checkpoint: &checkpoint,
+                    keys,
+                    alarms,
+                },
+            )?;
+            Ok(checkpoint)
+        });
+        match stored {
+            Ok(checkpoint) => {
+                self.checkpoint = checkpoint.note;
+                for event in accepted {
+                    self.waiting.remove(&(event.device, event.device_seq));
+                }
+                self.remember_recent(accepted);
+                Ok(())
+            }
+            Err(error) => {
+                self.tree.truncate(before);
+                Err(error)
+            }
+        }
+    }
+
+    /// Look up, for a whole pushed batch at once, which of its event ids the log already holds (one storage
+    /// query) and verify the signatures of the events whose device key is already known (on every core).
+    fn gather_facts(&mut self, signed: &[SignedEvent]) -> Result<BatchFacts, HubError> {
+        let mut ids = Vec::with_capacity(signed.len());
+        let mut jobs = Vec::new();
+        for event in signed {
+            let Ok(envelope) = event.decode() else {
+                continue;
+            };
+            ids.push(envelope.event_id);
+            if let Some(key) = self
+                .tips
+                .get(&envelope.device)
+                .and_then(|tip| tip.public_key.as_ref())
+            {
+                jobs.push((event, key));
+            }
+        }
+        let stored = self
+            .storage
+            .events_by_ids(self.facility, &ids)?
+            .into_iter()
+            .map(|stored| (stored.event_id, (stored.index, stored.hash)))
+            .collect();
+        let verified = verify_signatures(&jobs);
+        Ok(BatchFacts {
+            looked_up: ids.into_iter().collect(),
+            stored,
+            verified: jobs
+                .iter()
+                .zip(verified)
+                .map(|((event, key), ok)| ((event.hash().0, key.0.clone()), ok))
+                .collect(),
+        })
+    }
+
+    /// Check one pushed event (see the module documentation). `facts` holds what was looked up for the batch;
+    /// an event it does not cover (one released from waiting) is looked up on its own.
     fn check_pushed(
         &mut self,
         pusher: DeviceId,
         signed: &SignedEvent,
         tips: &mut HashMap<DeviceId, Tip>,
-        in_batch: &HashMap<azukari_core::model::EventId, u64>,
+        in_batch: &HashMap<EventId, u64>,
+        facts: Option<&BatchFacts>,
         alarms: &mut Vec<(&'static str, String)>,
     ) -> Result<PushOutcome, HubError> {
         let Ok(envelope) = signed.decode() else {
@@ -339,11 +457,18 @@ impl HubLog {
         if let Some(index) = in_batch.get(&envelope.event_id) {
             return Ok(PushOutcome::Duplicate { index: *index });
         }
-        if let Some(stored) = self.storage.event_by_id(self.facility, envelope.event_id)? {
-            if stored.hash == hash {
-                return Ok(PushOutcome::Duplicate {
-                    index: stored.index,
-                });
+        let stored = match facts {
+            Some(facts) if facts.looked_up.contains(&envelope.event_id) => {
+                facts.stored.get(&envelope.event_id).copied()
+            }
+            _ => self
+                .storage
+                .event_by_id(self.facility, envelope.event_id)?
+                .map(|stored| (stored.index, stored.hash)),
+        };
+        if let Some((index, stored_hash)) = stored {
+            if stored_hash == hash {
+                return Ok(PushOutcome::Duplicate { index });
             }
             alarms.push((
                 "fork",
@@ -357,19 +482,19 @@ impl HubLog {
                 "an event with this id but other content is already in the log / 同じIDの別の記録が既にあります",
             ));
         }
-        let Some(tip) = tips.get(&envelope.device) else {
+        let Some((tip, public_key)) = tips.get_mut(&envelope.device).and_then(|tip| {
+            let key = tip.public_key.clone()?;
+            Some((tip, key))
+        }) else {
             return Ok(refused(
                 "unknown_device",
                 "the device is not registered in the facility's ledger; enroll it first / 未登録の端末です。先に登録してください",
             ));
         };
-        let Some(public_key) = tip.public_key.clone() else {
-            return Ok(refused(
-                "unknown_device",
-                "the device is not registered in the facility's ledger; enroll it first / 未登録の端末です。先に登録してください",
-            ));
-        };
-        if signed.verify_signature(&public_key).is_err() {
+        let verified = facts
+            .and_then(|facts| facts.verified.get(&(hash, public_key.0.clone())).copied())
+            .unwrap_or_else(|| signed.verify_signature(&public_key).is_ok());
+        if !verified {
             return Ok(refused(
                 "bad_signature",
                 "the signature does not verify / 署名を検証できません",
@@ -398,10 +523,8 @@ impl HubLog {
                 "the event contradicts its device's chain (a fork); it was refused and reported / 端末の記録の連鎖と矛盾するため拒否し、報告しました",
             ));
         }
-        if let Some(tip) = tips.get_mut(&envelope.device) {
-            tip.last_seq = envelope.device_seq;
-            tip.last_hash = signed.hash();
-        }
+        tip.last_seq = envelope.device_seq;
+        tip.last_hash = signed.hash();
         if let EventBody::DeviceRegistered {
             device, public_key, ..
         } = &envelope.body
@@ -420,7 +543,7 @@ impl HubLog {
         &mut self,
         tips: &mut HashMap<DeviceId, Tip>,
         accepted: &mut Vec<StoredEvent>,
-        by_id: &mut HashMap<azukari_core::model::EventId, u64>,
+        by_id: &mut HashMap<EventId, u64>,
     ) -> Result<(), HubError> {
         loop {
             let next = tips.iter().find_map(|(device, tip)| {
@@ -434,7 +557,7 @@ impl HubLog {
             self.waiting.remove(&(device, seq));
             let mut alarms = Vec::new();
             if let PushOutcome::Appended { .. } =
-                self.check_pushed(device, &signed, tips, by_id, &mut alarms)?
+                self.check_pushed(device, &signed, tips, by_id, None, &mut alarms)?
             {
                 let index = self.tree.len() + accepted.len() as u64;
                 let stored = self.to_stored(index, &signed)?;
@@ -460,20 +583,23 @@ impl HubLog {
         })
     }
 
-    fn sign_checkpoint(&mut self) -> Result<(), HubError> {
+    /// A signed checkpoint for the tree as it is now (not stored yet).
+    fn sign_current(&self) -> Result<StoredCheckpoint, HubError> {
         let checkpoint = Checkpoint {
             origin: self.origin.clone(),
             head: self.tree.head(),
         };
-        let note = self.key.sign(&checkpoint)?;
-        self.storage.put_checkpoint(
-            self.facility,
-            &StoredCheckpoint {
-                size: checkpoint.head.size,
-                note: note.clone(),
-            },
-        )?;
-        self.checkpoint = note;
+        Ok(StoredCheckpoint {
+            size: checkpoint.head.size,
+            note: self.key.sign(&checkpoint)?,
+        })
+    }
+
+    /// Sign and store a checkpoint for the tree as it is now.
+    fn sign_checkpoint(&mut self) -> Result<(), HubError> {
+        let checkpoint = self.sign_current()?;
+        self.storage.put_checkpoint(self.facility, &checkpoint)?;
+        self.checkpoint = checkpoint.note;
         Ok(())
     }
 
@@ -489,24 +615,69 @@ impl HubLog {
         Ok(())
     }
 
+    /// Keep the newest stored events in memory for pulls.
+    fn remember_recent(&mut self, stored: &[StoredEvent]) {
+        let skip = stored.len().saturating_sub(RECENT);
+        self.recent.extend(stored[skip..].iter().cloned());
+        while self.recent.len() > RECENT {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Keep a stored shared key in memory for pulls.
+    fn remember_key(&mut self, key: &SharedKey) -> Result<(), HubError> {
+        if self.key_ids.insert(key.key_id) {
+            self.keys.push(
+                postcard::from_bytes(&key.wrapped)
+                    .map_err(|_| StorageError::Damaged("shared key".into()))?,
+            );
+        }
+        Ok(())
+    }
+
+    /// Up to `limit` events from index `from`, from memory when they are recent enough, else from storage.
+    pub fn events_from(&mut self, from: u64, limit: u64) -> Result<Vec<StoredEvent>, HubError> {
+        let first_recent = self.tree.len() - self.recent.len() as u64;
+        if from >= first_recent {
+            let skip = usize::try_from(from - first_recent).unwrap_or(usize::MAX);
+            let take = usize::try_from(limit).unwrap_or(usize::MAX);
+            return Ok(self.recent.iter().skip(skip).take(take).cloned().collect());
+        }
+        Ok(self.storage.events_from(self.facility, from, limit)?)
+    }
+
+    /// Enroll a device with this hub: stored, and from then on allowed to push and pull.
+    pub fn enroll_device(&mut self, device: &EnrolledDevice) -> Result<(), HubError> {
+        self.storage.add_device(self.facility, device)?;
+        self.enrolled.insert(device.device);
+        Ok(())
+    }
+
+    /// The sequence number of `device`'s newest logged event (0 when it has none).
+    pub fn last_seq(&self, device: DeviceId) -> u64 {
+        self.tips.get(&device).map_or(0, |tip| tip.last_seq)
+    }
+
+    /// Whether `device` enrolled with this hub.
+    pub fn is_enrolled(&self, device: DeviceId) -> bool {
+        self.enrolled.contains(&device)
+    }
+
     /// Answer a pull: events, keys, the latest checkpoint and the proofs asked for, all for the same tree.
     pub fn pull(&mut self, request: &PullRequest) -> Result<PullResponse, HubError> {
         let size = self.tree.len();
         let limit = request.limit.clamp(1, MAX_PULL);
         let events = if request.from < size {
-            self.storage
-                .events_from(self.facility, request.from, limit.min(size - request.from))?
+            self.events_from(request.from, limit.min(size - request.from))?
         } else {
             Vec::new()
         };
         let keys = self
-            .storage
-            .keys(self.facility)?
-            .into_iter()
+            .keys
+            .iter()
             .skip(usize::try_from(request.keys_from).unwrap_or(usize::MAX))
-            .map(|k| postcard::from_bytes::<WrappedKey>(&k.wrapped))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| StorageError::Damaged("shared key".into()))?;
+            .cloned()
+            .collect();
         let consistency = if request.known_size <= size {
             self.tree.prove_consistency(request.known_size)?
         } else {
@@ -550,6 +721,42 @@ fn refused(code: &str, message: &str) -> PushOutcome {
         code: code.to_string(),
         message: message.to_string(),
     }
+}
+
+/// What [`HubLog::gather_facts`] found for a pushed batch.
+struct BatchFacts {
+    /// The event ids looked up.
+    looked_up: HashSet<EventId>,
+    /// Those already stored: index and hash.
+    stored: HashMap<EventId, (u64, [u8; 32])>,
+    /// Signature results by (event hash, public key).
+    verified: HashMap<([u8; 32], Vec<u8>), bool>,
+}
+
+/// Verify each event's signature with its key: on the calling thread for a small batch, else split over the
+/// machine's cores (signature checks are most of a push's work).
+fn verify_signatures(jobs: &[(&SignedEvent, &DevicePublicKey)]) -> Vec<bool> {
+    let verify = |chunk: &[(&SignedEvent, &DevicePublicKey)]| -> Vec<bool> {
+        chunk
+            .iter()
+            .map(|(event, key)| event.verify_signature(key).is_ok())
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if jobs.len() < PARALLEL_VERIFY_FROM || threads < 2 {
+        return verify(jobs);
+    }
+    let chunk = jobs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let running: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| (part, scope.spawn(move || verify(part))))
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|(part, handle)| handle.join().unwrap_or_else(|_| verify(part)))
+            .collect()
+    })
 }
 
 fn shared_key(key: &WrappedKey) -> Result<SharedKey, HubError> {

@@ -207,7 +207,7 @@ fn run_demo(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
         },
         clock.clone(),
     )?;
-    let facility = demo::seed(hub.store(), 8)?;
+    let facility = demo::seed(hub.store()?, 8)?;
     hub.publish_own()?;
     let local = LocalHub::new(hub);
 
@@ -240,7 +240,7 @@ fn run_demo(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
         let head = h.log().tree_head();
         let key = h.log().verifier_key().to_string();
         let report = h
-            .store()
+            .store()?
             .verify(azukari_core::ledger::VerifyMode::EverySignature)?;
         Ok((head, key, report))
     })??;
@@ -259,12 +259,12 @@ fn run_demo(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
     println!("checkpoint key / チェックポイント鍵: {verifier_key}");
 
     // The board as the supervisor's tablet would show it, from the hub's copy of the ledger.
-    let store = local.with(|h| h.store().path().to_path_buf())?;
+    let store = local.with(|h| h.store().map(|s| s.path().to_path_buf()))??;
     drop(phone);
     let hub = local
         .into_hub()
         .ok_or("the demo hub is still shared / ハブが使用中です")?;
-    let mut session = Session::new(hub.into_store())?;
+    let mut session = Session::new(hub.into_store()?)?;
     session.sign_in(facility.supervisor)?;
     let board = BoardFlow::new().view(&session);
     println!();
@@ -338,7 +338,7 @@ fn export(
         );
     }
     if let Some(path) = csv {
-        let session = Session::new(hub.into_store())?;
+        let session = Session::new(hub.into_store()?)?;
         std::fs::write(path, ledger_csv(&session)?)?;
         println!("管理簿 CSV: {}", path.display());
     }

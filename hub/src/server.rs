@@ -29,7 +29,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
-use azukari_core::model::DeviceId;
 use azukari_core::store::StoreError;
 use azukari_core::sync::protocol::{
     EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
@@ -248,6 +247,7 @@ pub async fn bind(
         stop: Arc::new(watch::Sender::new(false)),
         read_only,
     };
+    tokio::spawn(catch_up_when_idle(state.clone()));
     let app = router(state.clone()).into_make_service();
     let handle = axum_server::Handle::new();
     let task = match tls_config {
@@ -274,6 +274,47 @@ pub async fn bind(
         handle,
         task,
     })
+}
+
+/// Bring the hub's own store up to the log whenever the log has been quiet for [`CATCH_UP_AFTER`], one batch per
+/// turn of the lock, so that the store's commits stay off the path of pushes and pulls. Runs until the server stops.
+async fn catch_up_when_idle(state: AppState) {
+    let mut sizes = state.size.subscribe();
+    let mut stop = state.stop.subscribe();
+    loop {
+        // Wait for growth, then for a quiet moment.
+        let mut grew = false;
+        loop {
+            let quiet = tokio::time::sleep(CATCH_UP_AFTER);
+            tokio::select! {
+                changed = sizes.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    grew = true;
+                }
+                _ = stop.wait_for(|stopping| *stopping) => return,
+                _ = quiet, if grew => break,
+            }
+        }
+        loop {
+            let lag = state
+                .run_blocking(|hub| Ok(hub.catch_up(Some(CATCH_UP_BATCH))?))
+                .await;
+            match lag {
+                Ok(0) => break,
+                Ok(_) if !*stop.borrow() => continue,
+                Ok(_) => return,
+                Err(error) => {
+                    eprintln!(
+                        "the hub's own store could not catch up with the log / ハブの台帳を記録に追いつかせられません: {}",
+                        error.message
+                    );
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// Every route the server answers, as (lowercase method, path). The router is built from the same table.
@@ -305,6 +346,11 @@ fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
+
+/// How long the log must be quiet before the hub's own store catches up in the background.
+const CATCH_UP_AFTER: Duration = Duration::from_millis(500);
+/// Most events the hub's own store takes in per turn of the hub's lock.
+const CATCH_UP_BATCH: u64 = 512;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -364,20 +410,13 @@ async fn push(
     let Json(request) = body?;
     let response = state
         .run_blocking(move |hub| {
-            if !is_enrolled(hub, request.device)? {
+            if !hub.log().is_enrolled(request.device) {
                 return Err(ApiError::unknown_device());
             }
             Ok(hub.push(&request)?)
         })
         .await?;
     Ok(Json(response))
-}
-
-/// Whether `device` enrolled with this hub.
-fn is_enrolled(hub: &mut Hub, device: DeviceId) -> Result<bool, ServiceError> {
-    let facility = hub.log().facility();
-    let devices = hub.log().storage().devices(facility)?;
-    Ok(devices.iter().any(|enrolled| enrolled.device == device))
 }
 
 /// Answer a pull; when the caller is caught up (`from` is the log's size) and asks to wait, wait until the log

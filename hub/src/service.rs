@@ -8,7 +8,9 @@
 //! private and public), `tls/` (the hub's certificate and key).
 
 use crate::log::{HubError, HubLog};
-use crate::storage::{EnrollmentToken, FacilityRecord, HubStorage, StorageError, TokenUse};
+use crate::storage::{
+    EnrollmentToken, FacilityRecord, HubStorage, StorageError, StoredEvent, TokenUse,
+};
 use azukari_core::clock::Clock;
 use azukari_core::crypto::{FileKeyVault, KdfParams};
 use azukari_core::ledger::SignedEvent;
@@ -202,20 +204,25 @@ impl Hub {
         &mut self.log
     }
 
-    /// The hub's own store (the facility's founding device).
-    pub fn store(&mut self) -> &mut Store {
-        &mut self.store
+    /// The hub's own store (the facility's founding device), first brought up to the log. Record on it only
+    /// through this, and publish what was recorded with [`Hub::publish_own`].
+    pub fn store(&mut self) -> Result<&mut Store, ServiceError> {
+        self.catch_up(None)?;
+        Ok(&mut self.store)
     }
 
-    /// The hub's own store, closing the hub (for exports that read the whole ledger).
-    pub fn into_store(self) -> Store {
-        self.store
+    /// The hub's own store brought up to the log, closing the hub (for exports that read the whole ledger).
+    pub fn into_store(mut self) -> Result<Store, ServiceError> {
+        self.catch_up(None)?;
+        Ok(self.store)
     }
 
     /// Push the hub store's own new events into the log (after seeding or recording on the hub itself).
     pub fn publish_own(&mut self) -> Result<usize, ServiceError> {
+        // Up to the log first, so the store's events stay exactly a prefix of the log once its own are appended.
+        self.catch_up(None)?;
         let pushed = self.log.tree().len();
-        let published = self.own_published()?;
+        let published = self.log.last_seq(self.store.device_id());
         let own: Vec<SignedEvent> = self.store.own_events_after(published)?;
         if own.is_empty() {
             return Ok(0);
@@ -235,18 +242,6 @@ impl Hub {
             }
         }
         Ok((self.log.tree().len() - pushed) as usize)
-    }
-
-    /// The highest sequence number of the hub store's own events that the log holds.
-    fn own_published(&mut self) -> Result<u64, ServiceError> {
-        let own = self.store.device_id();
-        Ok(self
-            .log
-            .device_tips()?
-            .into_iter()
-            .find(|tip| tip.device == own)
-            .map(|tip| tip.last_seq)
-            .unwrap_or(0))
     }
 
     /// Offer a one-time enrollment token for a device to be labelled `label`, valid for `minutes`.
@@ -286,6 +281,7 @@ impl Hub {
                 "the exchange key must be 32 bytes (X25519)",
             )));
         }
+        self.catch_up(None)?;
         if self.store.state_has_device(request.device) {
             return Err(ServiceError::Store(StoreError::DeviceAlreadyRegistered));
         }
@@ -304,15 +300,12 @@ impl Hub {
             &label,
         )?;
         self.publish_own()?;
-        self.log.storage().add_device(
-            facility,
-            &crate::storage::EnrolledDevice {
-                device: request.device,
-                public_key: request.public_key.clone(),
-                label: label.clone(),
-                enrolled_at: now,
-            },
-        )?;
+        self.log.enroll_device(&crate::storage::EnrolledDevice {
+            device: request.device,
+            public_key: request.public_key.clone(),
+            label: label.clone(),
+            enrolled_at: now,
+        })?;
         let verifier_key = self.log.verifier_key().to_string();
         Ok(answer_enrollment(
             &self.store,
@@ -322,17 +315,14 @@ impl Hub {
         )?)
     }
 
-    /// Take in a device's push; the events the log accepted are also taken into the hub's own store.
+    /// Take in a device's push. The hub's own store is not brought up to date here (that would put its commit on
+    /// every push's path): it catches up in batches through [`Hub::catch_up`] — before it is used, and in the
+    /// background when the server is idle.
     pub fn push(&mut self, request: &PushRequest) -> Result<PushResponse, ServiceError> {
         let response = self.log.push(request)?;
-        self.store.import_keys(&request.keys)?;
-        for (wire, outcome) in request.events.iter().zip(&response.outcomes) {
-            if let PushOutcome::Appended { .. } = outcome {
-                self.store.ingest(&SignedEvent::from(wire))?;
-            }
+        if !request.keys.is_empty() {
+            self.store.import_keys(&request.keys)?;
         }
-        // Events released from waiting are in the log but not in this request: catch the store up.
-        self.catch_up_store()?;
         Ok(response)
     }
 
@@ -341,32 +331,37 @@ impl Hub {
         Ok(self.log.pull(request)?)
     }
 
-    /// Ingest into the hub's store every logged event it lacks (cheap when there is none).
-    fn catch_up_store(&mut self) -> Result<(), ServiceError> {
-        if self.store.head().length >= self.log.tree().len() {
-            return Ok(());
-        }
-        let mut from = 0;
-        loop {
+    /// How many logged events the hub's own store lacks.
+    pub fn store_lag(&mut self) -> Result<u64, ServiceError> {
+        Ok(self.log.tree().len() - self.store_position()?)
+    }
+
+    /// Ingest into the hub's own store the logged events it lacks, in order and one transaction per batch: at
+    /// most `limit` events (all of them with `None`). Returns how many it still lacks.
+    pub fn catch_up(&mut self, limit: Option<u64>) -> Result<u64, ServiceError> {
+        let size = self.log.tree().len();
+        let mut from = self.store_position()?;
+        let end = limit.map_or(size, |limit| size.min(from.saturating_add(limit)));
+        while from < end {
             let batch = self
                 .log
-                .pull(&PullRequest {
-                    from,
-                    limit: crate::log::MAX_PULL,
-                    known_size: 0,
-                    keys_from: u64::MAX,
-                    prove: Vec::new(),
-                    wait_ms: 0,
-                })?
-                .events;
-            for event in &batch {
-                self.store.ingest(&SignedEvent::from(&event.event))?;
-                from = event.index + 1;
-            }
-            if (batch.len() as u64) < crate::log::MAX_PULL {
-                return Ok(());
-            }
+                .events_from(from, (end - from).min(crate::log::MAX_PULL))?;
+            let Some(last) = batch.last().map(|event| event.index) else {
+                break;
+            };
+            let events: Vec<SignedEvent> = batch.iter().map(StoredEvent::to_signed).collect();
+            self.store.ingest_all(&events)?;
+            from = last + 1;
         }
+        Ok(size - from)
+    }
+
+    /// How many events of the log the hub's store holds: the store holds a prefix of the log, plus any of its own
+    /// events not published yet.
+    fn store_position(&mut self) -> Result<u64, ServiceError> {
+        let published = self.log.last_seq(self.store.device_id());
+        let unpublished = self.store.own_events_after(published)?.len() as u64;
+        Ok(self.store.head().length - unpublished)
     }
 }
 

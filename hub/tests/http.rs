@@ -63,7 +63,7 @@ fn init_hub(dir: &Path) -> (Hub, DemoFacility) {
         Arc::new(SystemClock),
     )
     .unwrap();
-    let demo = seed(hub.store(), 2).unwrap();
+    let demo = seed(hub.store().unwrap(), 2).unwrap();
     hub.publish_own().unwrap();
     (hub, demo)
 }
@@ -244,6 +244,22 @@ fn enroll_sync_and_refusals(hub: &TestHub) {
     assert_eq!(report.pushed, 1);
     assert_eq!(tablet.head().length, hub.size());
     assert_eq!(tablet.events().unwrap().len() as u64, hub.size());
+
+    // The hub's own store is not written on the push's path; it catches up by itself once the log is quiet.
+    let lag = || hub.server.with_hub(|hub| hub.store_lag()).unwrap().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while lag() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hub's store never caught up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let hub_events = hub
+        .server
+        .with_hub(|hub| hub.store().unwrap().events().unwrap())
+        .unwrap();
+    assert_eq!(hub_events, tablet.events().unwrap());
 
     // The same token a second time: refused, and nothing changes.
     let offer = hub.offer("1F 事務室", TOKEN_MINUTES);
@@ -817,7 +833,7 @@ fn the_openapi_schemas_match_the_messages() {
         device: store.device_id(),
         events: vec![WireEvent::from(
             &hub.server
-                .with_hub(|hub| hub.store().events().unwrap()[0].clone())
+                .with_hub(|hub| hub.store().unwrap().events().unwrap()[0].clone())
                 .unwrap(),
         )],
         keys: Vec::new(),

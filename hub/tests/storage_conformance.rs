@@ -12,8 +12,9 @@ use std::sync::{Arc, Barrier, Once};
 
 use azukari_core::model::{DeviceId, EventId, FacilityId};
 use azukari_hub::storage::{
-    Alarm, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage, PostgresStorage,
-    SharedKey, SqliteStorage, StorageError, StoredCheckpoint, StoredEvent, TokenUse,
+    Alarm, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage, LogAppend,
+    PostgresStorage, SharedKey, SqliteStorage, StorageError, StoredCheckpoint, StoredEvent,
+    TokenUse,
 };
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -161,6 +162,8 @@ conformance! {
         shared_keys_are_kept_once_in_the_order_first_stored,
         alarms_are_listed_oldest_first,
         two_facilities_never_see_each_other,
+        a_log_append_stores_events_checkpoint_keys_and_alarms_together_or_nothing,
+        events_are_found_by_a_list_of_ids_in_index_order,
     ],
     backend: [
         everything_survives_a_reopen,
@@ -246,6 +249,135 @@ fn log(storage: &mut dyn HubStorage, facility: FacilityId) -> Vec<StoredEvent> {
 // Suites
 // ---------------------------------------------------------------------------------------------------------------
 
+fn a_log_append_stores_events_checkpoint_keys_and_alarms_together_or_nothing(
+    storage: &mut dyn HubStorage,
+) {
+    let facility = served(storage, "f");
+    let d = DeviceId::random();
+    let alarm = |detail: &str| Alarm {
+        at: 1_700_000_000_000,
+        kind: "fork".into(),
+        detail: detail.into(),
+    };
+    let first = [event(0, d, 1), event(1, d, 2)];
+    let first_keys = [key("k1")];
+    let checkpoint_2 = StoredCheckpoint {
+        size: 2,
+        note: b"size 2".to_vec(),
+    };
+    storage
+        .append(
+            facility,
+            &LogAppend {
+                events: &first,
+                checkpoint: &checkpoint_2,
+                keys: &first_keys,
+                alarms: &[alarm("first")],
+            },
+        )
+        .unwrap();
+    assert_eq!(log(storage, facility), first.to_vec());
+    assert_eq!(
+        storage.latest_checkpoint(facility).unwrap(),
+        Some(checkpoint_2.clone())
+    );
+    assert_eq!(storage.keys(facility).unwrap(), first_keys.to_vec());
+    assert_eq!(storage.alarms(facility).unwrap(), vec![alarm("first")]);
+
+    // A batch whose events collide with the log (a stored device sequence) stores none of its parts.
+    let refused = [event(2, d, 2)];
+    let message = assert_conflict(storage.append(
+        facility,
+        &LogAppend {
+            events: &refused,
+            checkpoint: &StoredCheckpoint {
+                size: 3,
+                note: b"size 3".to_vec(),
+            },
+            keys: &[key("k2")],
+            alarms: &[alarm("second")],
+        },
+    ));
+    assert!(message.contains("nothing was appended"), "{message}");
+    // So does one whose checkpoint contradicts a stored one.
+    let next = [event(2, d, 3)];
+    assert_conflict(storage.append(
+        facility,
+        &LogAppend {
+            events: &next,
+            checkpoint: &StoredCheckpoint {
+                size: 2,
+                note: b"forked size 2".to_vec(),
+            },
+            keys: &[key("k3")],
+            alarms: &[alarm("third")],
+        },
+    ));
+    assert_eq!(log(storage, facility), first.to_vec());
+    assert_eq!(
+        storage.latest_checkpoint(facility).unwrap(),
+        Some(checkpoint_2)
+    );
+    assert_eq!(storage.keys(facility).unwrap(), first_keys.to_vec());
+    assert_eq!(storage.alarms(facility).unwrap(), vec![alarm("first")]);
+
+    // A key already stored is left as it is, as `put_keys` does.
+    let checkpoint_3 = StoredCheckpoint {
+        size: 3,
+        note: b"size 3".to_vec(),
+    };
+    let second_keys = [first_keys[0].clone(), key("k4")];
+    storage
+        .append(
+            facility,
+            &LogAppend {
+                events: &next,
+                checkpoint: &checkpoint_3,
+                keys: &second_keys,
+                alarms: &[],
+            },
+        )
+        .unwrap();
+    assert_eq!(log(storage, facility).len(), 3);
+    assert_eq!(
+        storage.latest_checkpoint(facility).unwrap(),
+        Some(checkpoint_3)
+    );
+    assert_eq!(storage.keys(facility).unwrap(), second_keys.to_vec());
+}
+
+fn events_are_found_by_a_list_of_ids_in_index_order(storage: &mut dyn HubStorage) {
+    let facility = served(storage, "f");
+    let other = served(storage, "g");
+    let d = DeviceId::random();
+    let stored: Vec<StoredEvent> = (0..5).map(|i| event(i, d, i + 1)).collect();
+    storage.append_events(facility, &stored).unwrap();
+    let elsewhere = event(0, d, 1);
+    storage
+        .append_events(other, std::slice::from_ref(&elsewhere))
+        .unwrap();
+
+    let asked = [
+        stored[3].event_id,
+        EventId::new_v7(),
+        stored[0].event_id,
+        elsewhere.event_id,
+        stored[3].event_id,
+    ];
+    assert_eq!(
+        storage.events_by_ids(facility, &asked).unwrap(),
+        vec![stored[0].clone(), stored[3].clone()],
+        "only this facility's stored events, once each, in index order"
+    );
+    assert_eq!(storage.events_by_ids(facility, &[]).unwrap(), vec![]);
+    let many: Vec<EventId> = stored
+        .iter()
+        .map(|e| e.event_id)
+        .chain((0..2_000).map(|_| EventId::new_v7()))
+        .collect();
+    assert_eq!(storage.events_by_ids(facility, &many).unwrap(), stored);
+}
+
 fn facilities_are_listed_oldest_first_and_served_once(storage: &mut dyn HubStorage) {
     assert_eq!(storage.facilities().unwrap(), vec![]);
     let newer = facility("ひまわり園", 2_000);
@@ -288,6 +420,27 @@ fn every_facility_scoped_method_refuses_an_unknown_facility(storage: &mut dyn Hu
         "append_events",
     );
     is_unknown(storage.append_events(unknown, &[]), "append_events (none)");
+    is_unknown(
+        storage.append(
+            unknown,
+            &LogAppend {
+                events: &[event(0, device, 1)],
+                checkpoint: &StoredCheckpoint {
+                    size: 1,
+                    note: b"note".to_vec(),
+                },
+                keys: &[],
+                alarms: &[],
+            },
+        ),
+        "append",
+    );
+    is_unknown(
+        storage
+            .events_by_ids(unknown, &[EventId::new_v7()])
+            .map(drop),
+        "events_by_ids",
+    );
     is_unknown(storage.event_count(unknown).map(drop), "event_count");
     is_unknown(storage.events_from(unknown, 0, 10).map(drop), "events_from");
     is_unknown(

@@ -32,7 +32,7 @@ fn an_offline_checkout_and_a_night_approval_reach_every_device_and_the_hub() {
     assert!(matches!(early, Err(StoreError::NotRegistered)));
     sync(&mut phone, &hub, 0).unwrap();
     sync(&mut tablet, &hub, 0).unwrap();
-    let hub_state = hub.with(|h| h.store().state().clone()).unwrap();
+    let hub_state = hub.with(|h| h.store().unwrap().state().clone()).unwrap();
     assert_eq!(phone.state(), &hub_state);
     assert_eq!(tablet.state(), &hub_state);
 
@@ -111,7 +111,7 @@ fn an_offline_checkout_and_a_night_approval_reach_every_device_and_the_hub() {
     sync(&mut phone, &hub, 0).unwrap();
     sync(&mut tablet, &hub, 0).unwrap();
 
-    let hub_state = hub.with(|h| h.store().state().clone()).unwrap();
+    let hub_state = hub.with(|h| h.store().unwrap().state().clone()).unwrap();
     assert_eq!(phone.state(), &hub_state);
     assert_eq!(tablet.state(), &hub_state);
     assert_eq!(hub_state.discrepancies(clock.now()), Vec::new());

@@ -241,12 +241,17 @@ fn run(seed: u64) {
         .with(|h| {
             let events: BTreeSet<Vec<u8>> = h
                 .store()
+                .unwrap()
                 .events()
                 .unwrap()
                 .into_iter()
                 .map(|e| e.bytes)
                 .collect();
-            (h.store().state().clone(), h.log().tree_head().size, events)
+            (
+                h.store().unwrap().state().clone(),
+                h.log().tree_head().size,
+                events,
+            )
         })
         .unwrap();
     for device in &devices {

@@ -83,6 +83,16 @@ pub struct StoredEvent {
     pub received_at: i64,
 }
 
+impl StoredEvent {
+    /// The signed event as devices exchange it.
+    pub fn to_signed(&self) -> azukari_core::ledger::SignedEvent {
+        azukari_core::ledger::SignedEvent {
+            bytes: self.bytes.clone(),
+            signature: azukari_core::crypto::DeviceSignature(self.signature.clone()),
+        }
+    }
+}
+
 /// The newest stored event of one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeviceTip {
@@ -150,6 +160,20 @@ pub struct Alarm {
     pub detail: String,
 }
 
+/// What one push adds to a facility's log, stored in one transaction: the accepted events, the checkpoint signed
+/// for the grown tree, and the keys and alarms that came with the push.
+#[derive(Debug, Clone, Copy)]
+pub struct LogAppend<'a> {
+    /// The events, continuing the log exactly (as for [`HubStorage::append_events`]).
+    pub events: &'a [StoredEvent],
+    /// The checkpoint for the tree that ends with them (as for [`HubStorage::put_checkpoint`]).
+    pub checkpoint: &'a StoredCheckpoint,
+    /// Shared content keys (as for [`HubStorage::put_keys`]).
+    pub keys: &'a [SharedKey],
+    /// Alarms raised while checking the push (as for [`HubStorage::put_alarm`]).
+    pub alarms: &'a [Alarm],
+}
+
 /// The hub's storage. Every method is blocking and atomic.
 pub trait HubStorage: Send {
     /// Start serving a facility. [`StorageError::Conflict`] if it is already served.
@@ -175,6 +199,9 @@ pub trait HubStorage: Send {
         facility: FacilityId,
         events: &[StoredEvent],
     ) -> Result<(), StorageError>;
+    /// Store a push's events, checkpoint, keys and alarms all or nothing: after a crash either all of it is
+    /// there or none, so the stored tree always matches its latest checkpoint.
+    fn append(&mut self, facility: FacilityId, append: &LogAppend<'_>) -> Result<(), StorageError>;
     /// How many events the facility's log holds.
     fn event_count(&mut self, facility: FacilityId) -> Result<u64, StorageError>;
     /// Up to `limit` events with index ≥ `from`, in index order.
@@ -190,6 +217,12 @@ pub trait HubStorage: Send {
         facility: FacilityId,
         event_id: EventId,
     ) -> Result<Option<StoredEvent>, StorageError>;
+    /// The stored events among these ids, in index order (one query for a whole pushed batch).
+    fn events_by_ids(
+        &mut self,
+        facility: FacilityId,
+        event_ids: &[EventId],
+    ) -> Result<Vec<StoredEvent>, StorageError>;
     /// The newest stored event of every device that has one.
     fn device_tips(&mut self, facility: FacilityId) -> Result<Vec<DeviceTip>, StorageError>;
 

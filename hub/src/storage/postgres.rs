@@ -10,12 +10,12 @@
 
 use super::convert::{check_continues, parse_uuid, to_hash, to_i64, to_u64};
 use ::postgres::error::SqlState;
-use ::postgres::{Client, GenericClient, NoTls, Row};
+use ::postgres::{Client, GenericClient, NoTls, Row, Transaction};
 use azukari_core::model::{DeviceId, EventId, FacilityId};
 
 use super::{
-    Alarm, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage, SharedKey,
-    StorageError, StoredCheckpoint, StoredEvent, TokenUse,
+    Alarm, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage, LogAppend,
+    SharedKey, StorageError, StoredCheckpoint, StoredEvent, TokenUse,
 };
 
 /// The schema version this code writes (table `hub_schema`).
@@ -168,6 +168,120 @@ impl PostgresStorage {
 /// `name` as a quoted SQL identifier (any text is safe inside).
 fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Insert events that must continue the log exactly; a collision is a [`StorageError::Conflict`] (the caller's
+/// transaction, dropped, writes none of them).
+fn insert_events(
+    tx: &mut Transaction<'_>,
+    facility: FacilityId,
+    events: &[StoredEvent],
+) -> Result<(), StorageError> {
+    let facility_text = facility.to_string();
+    check_continues(count_events(tx, &facility_text)?, events)?;
+    let insert = tx.prepare(
+        "INSERT INTO events (facility_id, log_index, event_id, device_id, device_seq, hash, bytes,
+                             signature, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )?;
+    for event in events {
+        let inserted = tx.execute(
+            &insert,
+            &[
+                &facility_text,
+                &to_i64(event.index, "event index")?,
+                &event.event_id.to_string(),
+                &event.device.to_string(),
+                &to_i64(event.device_seq, "device sequence number")?,
+                &&event.hash[..],
+                &event.bytes,
+                &event.signature,
+                &event.received_at,
+            ],
+        );
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StorageError::Conflict(format!(
+                    "event {} (index {}, device {} sequence {}) collides with one stored before or earlier in \
+                     the batch ({}); nothing was appended",
+                    event.event_id,
+                    event.index,
+                    event.device,
+                    event.device_seq,
+                    detail(&e)
+                )));
+            }
+            other => other?,
+        };
+    }
+    Ok(())
+}
+
+/// Insert a checkpoint; the same note again is fine, another note for a stored size is a conflict.
+fn insert_checkpoint(
+    tx: &mut Transaction<'_>,
+    facility: FacilityId,
+    checkpoint: &StoredCheckpoint,
+) -> Result<(), StorageError> {
+    let facility_text = facility.to_string();
+    let size = to_i64(checkpoint.size, "checkpoint size")?;
+    let inserted = tx.execute(
+        "INSERT INTO checkpoints (facility_id, size, note) VALUES ($1, $2, $3)
+         ON CONFLICT (facility_id, size) DO NOTHING",
+        &[&facility_text, &size, &checkpoint.note],
+    )?;
+    if inserted == 0 {
+        let stored: Vec<u8> = tx
+            .query_one(
+                "SELECT note FROM checkpoints WHERE facility_id = $1 AND size = $2",
+                &[&facility_text, &size],
+            )?
+            .try_get(0)?;
+        if stored != checkpoint.note {
+            return Err(StorageError::Conflict(format!(
+                "a different checkpoint for size {} is already stored",
+                checkpoint.size
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Insert shared keys, leaving a key id already stored as it is.
+fn insert_keys(
+    tx: &mut Transaction<'_>,
+    facility: FacilityId,
+    keys: &[SharedKey],
+) -> Result<(), StorageError> {
+    let facility_text = facility.to_string();
+    let insert = tx.prepare(
+        "INSERT INTO shared_keys (facility_id, key_id, wrapped) VALUES ($1, $2, $3)
+         ON CONFLICT (facility_id, key_id) DO NOTHING",
+    )?;
+    for key in keys {
+        tx.execute(
+            &insert,
+            &[
+                &facility_text,
+                &key.key_id.hyphenated().to_string(),
+                &key.wrapped,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Insert an alarm.
+fn insert_alarm(
+    tx: &mut Transaction<'_>,
+    facility: FacilityId,
+    alarm: &Alarm,
+) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT INTO alarms (facility_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
+        &[&facility.to_string(), &alarm.at, &alarm.kind, &alarm.detail],
+    )?;
+    Ok(())
 }
 
 /// [`StorageError::UnknownFacility`] unless the facility is served.
@@ -333,45 +447,21 @@ impl HubStorage for PostgresStorage {
         facility: FacilityId,
         events: &[StoredEvent],
     ) -> Result<(), StorageError> {
-        let facility_text = facility.to_string();
         let mut tx = self.client.transaction()?;
         require_facility(&mut tx, facility)?;
-        check_continues(count_events(&mut tx, &facility_text)?, events)?;
-        let insert = tx.prepare(
-            "INSERT INTO events (facility_id, log_index, event_id, device_id, device_seq, hash, bytes,
-                                 signature, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )?;
-        for event in events {
-            let inserted = tx.execute(
-                &insert,
-                &[
-                    &facility_text,
-                    &to_i64(event.index, "event index")?,
-                    &event.event_id.to_string(),
-                    &event.device.to_string(),
-                    &to_i64(event.device_seq, "device sequence number")?,
-                    &&event.hash[..],
-                    &event.bytes,
-                    &event.signature,
-                    &event.received_at,
-                ],
-            );
-            match inserted {
-                Err(e) if is_unique_violation(&e) => {
-                    // Dropping the transaction rolls back the events of this batch already inserted.
-                    return Err(StorageError::Conflict(format!(
-                        "event {} (index {}, device {} sequence {}) collides with one stored before or \
-                         earlier in the batch ({}); nothing was appended",
-                        event.event_id,
-                        event.index,
-                        event.device,
-                        event.device_seq,
-                        detail(&e)
-                    )));
-                }
-                other => other?,
-            };
+        insert_events(&mut tx, facility, events)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn append(&mut self, facility: FacilityId, append: &LogAppend<'_>) -> Result<(), StorageError> {
+        let mut tx = self.client.transaction()?;
+        require_facility(&mut tx, facility)?;
+        insert_events(&mut tx, facility, append.events)?;
+        insert_checkpoint(&mut tx, facility, append.checkpoint)?;
+        insert_keys(&mut tx, facility, append.keys)?;
+        for alarm in append.alarms {
+            insert_alarm(&mut tx, facility, alarm)?;
         }
         tx.commit()?;
         Ok(())
@@ -417,6 +507,23 @@ impl HubStorage for PostgresStorage {
         row.as_ref().map(event_from_row).transpose()
     }
 
+    fn events_by_ids(
+        &mut self,
+        facility: FacilityId,
+        event_ids: &[EventId],
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        require_facility(&mut self.client, facility)?;
+        let ids: Vec<String> = event_ids.iter().map(|id| id.to_string()).collect();
+        let rows = self.client.query(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE facility_id = $1 AND event_id = ANY($2)
+                 ORDER BY log_index"
+            ),
+            &[&facility.to_string(), &ids],
+        )?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     fn device_tips(&mut self, facility: FacilityId) -> Result<Vec<DeviceTip>, StorageError> {
         require_facility(&mut self.client, facility)?;
         let rows = self.client.query(
@@ -444,29 +551,9 @@ impl HubStorage for PostgresStorage {
         facility: FacilityId,
         checkpoint: &StoredCheckpoint,
     ) -> Result<(), StorageError> {
-        let facility_text = facility.to_string();
-        let size = to_i64(checkpoint.size, "checkpoint size")?;
         let mut tx = self.client.transaction()?;
         require_facility(&mut tx, facility)?;
-        let inserted = tx.execute(
-            "INSERT INTO checkpoints (facility_id, size, note) VALUES ($1, $2, $3)
-             ON CONFLICT (facility_id, size) DO NOTHING",
-            &[&facility_text, &size, &checkpoint.note],
-        )?;
-        if inserted == 0 {
-            let stored: Vec<u8> = tx
-                .query_one(
-                    "SELECT note FROM checkpoints WHERE facility_id = $1 AND size = $2",
-                    &[&facility_text, &size],
-                )?
-                .try_get(0)?;
-            if stored != checkpoint.note {
-                return Err(StorageError::Conflict(format!(
-                    "a different checkpoint for size {} is already stored",
-                    checkpoint.size
-                )));
-            }
-        }
+        insert_checkpoint(&mut tx, facility, checkpoint)?;
         tx.commit()?;
         Ok(())
     }
@@ -558,23 +645,9 @@ impl HubStorage for PostgresStorage {
     }
 
     fn put_keys(&mut self, facility: FacilityId, keys: &[SharedKey]) -> Result<(), StorageError> {
-        let facility_text = facility.to_string();
         let mut tx = self.client.transaction()?;
         require_facility(&mut tx, facility)?;
-        let insert = tx.prepare(
-            "INSERT INTO shared_keys (facility_id, key_id, wrapped) VALUES ($1, $2, $3)
-             ON CONFLICT (facility_id, key_id) DO NOTHING",
-        )?;
-        for key in keys {
-            tx.execute(
-                &insert,
-                &[
-                    &facility_text,
-                    &key.key_id.hyphenated().to_string(),
-                    &key.wrapped,
-                ],
-            )?;
-        }
+        insert_keys(&mut tx, facility, keys)?;
         tx.commit()?;
         Ok(())
     }
@@ -598,10 +671,7 @@ impl HubStorage for PostgresStorage {
     fn put_alarm(&mut self, facility: FacilityId, alarm: &Alarm) -> Result<(), StorageError> {
         let mut tx = self.client.transaction()?;
         require_facility(&mut tx, facility)?;
-        tx.execute(
-            "INSERT INTO alarms (facility_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
-            &[&facility.to_string(), &alarm.at, &alarm.kind, &alarm.detail],
-        )?;
+        insert_alarm(&mut tx, facility, alarm)?;
         tx.commit()?;
         Ok(())
     }

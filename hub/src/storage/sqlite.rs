@@ -12,8 +12,8 @@ use azukari_core::model::{DeviceId, EventId, FacilityId};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{
-    Alarm, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage, SharedKey,
-    StorageError, StoredCheckpoint, StoredEvent, TokenUse,
+    Alarm, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage, LogAppend,
+    SharedKey, StorageError, StoredCheckpoint, StoredEvent, TokenUse,
 };
 
 /// The schema version this code writes (`PRAGMA user_version`).
@@ -168,6 +168,115 @@ impl SqliteStorage {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?)
     }
+}
+
+/// Insert events that must continue the log exactly; a collision is a [`StorageError::Conflict`] (the caller's
+/// transaction, dropped, writes none of them).
+fn insert_events(
+    tx: &Transaction<'_>,
+    facility: FacilityId,
+    events: &[StoredEvent],
+) -> Result<(), StorageError> {
+    let facility_text = facility.to_string();
+    check_continues(count_events(tx, &facility_text)?, events)?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO events (facility_id, log_index, event_id, device_id, device_seq, hash, bytes,
+                             signature, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for event in events {
+        let inserted = insert.execute(params![
+            facility_text,
+            to_i64(event.index, "event index")?,
+            event.event_id.to_string(),
+            event.device.to_string(),
+            to_i64(event.device_seq, "device sequence number")?,
+            &event.hash[..],
+            event.bytes,
+            event.signature,
+            event.received_at,
+        ]);
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StorageError::Conflict(format!(
+                    "event {} (index {}, device {} sequence {}) collides with one stored before or earlier in \
+                     the batch ({}); nothing was appended",
+                    event.event_id,
+                    event.index,
+                    event.device,
+                    event.device_seq,
+                    detail(&e)
+                )));
+            }
+            other => other?,
+        };
+    }
+    Ok(())
+}
+
+/// Insert a checkpoint; the same note again is fine, another note for a stored size is a conflict.
+fn insert_checkpoint(
+    tx: &Transaction<'_>,
+    facility: FacilityId,
+    checkpoint: &StoredCheckpoint,
+) -> Result<(), StorageError> {
+    let facility_text = facility.to_string();
+    let size = to_i64(checkpoint.size, "checkpoint size")?;
+    let stored: Option<Vec<u8>> = tx
+        .query_row(
+            "SELECT note FROM checkpoints WHERE facility_id = ?1 AND size = ?2",
+            params![facility_text, size],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match stored {
+        Some(note) if note == checkpoint.note => Ok(()),
+        Some(_) => Err(StorageError::Conflict(format!(
+            "a different checkpoint for size {} is already stored",
+            checkpoint.size
+        ))),
+        None => {
+            tx.execute(
+                "INSERT INTO checkpoints (facility_id, size, note) VALUES (?1, ?2, ?3)",
+                params![facility_text, size, checkpoint.note],
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Insert shared keys, leaving a key id already stored as it is.
+fn insert_keys(
+    tx: &Transaction<'_>,
+    facility: FacilityId,
+    keys: &[SharedKey],
+) -> Result<(), StorageError> {
+    let facility_text = facility.to_string();
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO shared_keys (facility_id, key_id, wrapped) VALUES (?1, ?2, ?3)
+         ON CONFLICT (facility_id, key_id) DO NOTHING",
+    )?;
+    for key in keys {
+        insert.execute(params![
+            facility_text,
+            key.key_id.hyphenated().to_string(),
+            key.wrapped
+        ])?;
+    }
+    Ok(())
+}
+
+/// Insert an alarm.
+fn insert_alarm(
+    tx: &Transaction<'_>,
+    facility: FacilityId,
+    alarm: &Alarm,
+) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT INTO alarms (facility_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+        params![facility.to_string(), alarm.at, alarm.kind, alarm.detail],
+    )?;
+    Ok(())
 }
 
 /// [`StorageError::UnknownFacility`] unless the facility is served.
@@ -384,44 +493,21 @@ impl HubStorage for SqliteStorage {
         facility: FacilityId,
         events: &[StoredEvent],
     ) -> Result<(), StorageError> {
-        let facility_text = facility.to_string();
         let tx = self.write()?;
         require_facility(&tx, facility)?;
-        check_continues(count_events(&tx, &facility_text)?, events)?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO events (facility_id, log_index, event_id, device_id, device_seq, hash, bytes,
-                                     signature, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for event in events {
-                let inserted = insert.execute(params![
-                    facility_text,
-                    to_i64(event.index, "event index")?,
-                    event.event_id.to_string(),
-                    event.device.to_string(),
-                    to_i64(event.device_seq, "device sequence number")?,
-                    &event.hash[..],
-                    event.bytes,
-                    event.signature,
-                    event.received_at,
-                ]);
-                match inserted {
-                    Err(e) if is_unique_violation(&e) => {
-                        // Dropping the transaction rolls back the events of this batch already inserted.
-                        return Err(StorageError::Conflict(format!(
-                            "event {} (index {}, device {} sequence {}) collides with one stored before or \
-                             earlier in the batch ({}); nothing was appended",
-                            event.event_id,
-                            event.index,
-                            event.device,
-                            event.device_seq,
-                            detail(&e)
-                        )));
-                    }
-                    other => other?,
-                };
-            }
+        insert_events(&tx, facility, events)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn append(&mut self, facility: FacilityId, append: &LogAppend<'_>) -> Result<(), StorageError> {
+        let tx = self.write()?;
+        require_facility(&tx, facility)?;
+        insert_events(&tx, facility, append.events)?;
+        insert_checkpoint(&tx, facility, append.checkpoint)?;
+        insert_keys(&tx, facility, append.keys)?;
+        for alarm in append.alarms {
+            insert_alarm(&tx, facility, alarm)?;
         }
         tx.commit()?;
         Ok(())
@@ -473,6 +559,25 @@ impl HubStorage for SqliteStorage {
         row.map(StoredEvent::try_from).transpose()
     }
 
+    fn events_by_ids(
+        &mut self,
+        facility: FacilityId,
+        event_ids: &[EventId],
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        require_facility(&self.conn, facility)?;
+        let ids: Vec<String> = event_ids.iter().map(|id| id.to_string()).collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| StorageError::Damaged(e.to_string()))?;
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE facility_id = ?1 AND event_id IN (SELECT value FROM json_each(?2))
+             ORDER BY log_index"
+        ))?;
+        let rows = statement
+            .query_map(params![facility.to_string(), ids], event_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(StoredEvent::try_from).collect()
+    }
+
     fn device_tips(&mut self, facility: FacilityId) -> Result<Vec<DeviceTip>, StorageError> {
         require_facility(&self.conn, facility)?;
         let mut stmt = self.conn.prepare(
@@ -507,31 +612,9 @@ impl HubStorage for SqliteStorage {
         facility: FacilityId,
         checkpoint: &StoredCheckpoint,
     ) -> Result<(), StorageError> {
-        let facility_text = facility.to_string();
-        let size = to_i64(checkpoint.size, "checkpoint size")?;
         let tx = self.write()?;
         require_facility(&tx, facility)?;
-        let stored: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT note FROM checkpoints WHERE facility_id = ?1 AND size = ?2",
-                params![facility_text, size],
-                |row| row.get(0),
-            )
-            .optional()?;
-        match stored {
-            Some(note) if note == checkpoint.note => return Ok(()),
-            Some(_) => {
-                return Err(StorageError::Conflict(format!(
-                    "a different checkpoint for size {} is already stored",
-                    checkpoint.size
-                )));
-            }
-            None => {}
-        }
-        tx.execute(
-            "INSERT INTO checkpoints (facility_id, size, note) VALUES (?1, ?2, ?3)",
-            params![facility_text, size, checkpoint.note],
-        )?;
+        insert_checkpoint(&tx, facility, checkpoint)?;
         tx.commit()?;
         Ok(())
     }
@@ -627,22 +710,9 @@ impl HubStorage for SqliteStorage {
     }
 
     fn put_keys(&mut self, facility: FacilityId, keys: &[SharedKey]) -> Result<(), StorageError> {
-        let facility_text = facility.to_string();
         let tx = self.write()?;
         require_facility(&tx, facility)?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO shared_keys (facility_id, key_id, wrapped) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (facility_id, key_id) DO NOTHING",
-            )?;
-            for key in keys {
-                insert.execute(params![
-                    facility_text,
-                    key.key_id.hyphenated().to_string(),
-                    key.wrapped
-                ])?;
-            }
-        }
+        insert_keys(&tx, facility, keys)?;
         tx.commit()?;
         Ok(())
     }
@@ -670,10 +740,7 @@ impl HubStorage for SqliteStorage {
     fn put_alarm(&mut self, facility: FacilityId, alarm: &Alarm) -> Result<(), StorageError> {
         let tx = self.write()?;
         require_facility(&tx, facility)?;
-        tx.execute(
-            "INSERT INTO alarms (facility_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
-            params![facility.to_string(), alarm.at, alarm.kind, alarm.detail],
-        )?;
+        insert_alarm(&tx, facility, alarm)?;
         tx.commit()?;
         Ok(())
     }

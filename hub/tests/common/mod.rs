@@ -33,7 +33,7 @@ pub fn seeded_hub(dir: &Path, residents: usize, clock: Arc<ManualClock>) -> (Hub
         clock,
     )
     .unwrap();
-    let facility = demo::seed(hub.store(), residents).unwrap();
+    let facility = demo::seed(hub.store().unwrap(), residents).unwrap();
     hub.publish_own().unwrap();
     (hub, facility)
 }
