@@ -23,8 +23,9 @@ use azukari_core::demo;
 use azukari_core::ledger::EventBody;
 use azukari_core::model::{Purpose, RequestId};
 use azukari_core::store::Store;
+use azukari_core::sync::auth::request_body;
 use azukari_core::sync::protocol::PullRequest;
-use azukari_core::sync::{HubTransport, PendingEnrollment, sync};
+use azukari_core::sync::{HubTransport, PendingEnrollment, Route, sync};
 use azukari_core::testing::TEST_PASSPHRASE;
 use azukari_hub::client::HubClient;
 use azukari_hub::server::{RunningServer, bind};
@@ -87,16 +88,29 @@ fn main() {
         "supervisor",
         &checkpoint_key,
     );
-    // The background devices: each enrolled with the hub (in process, through `with_hub`), but without a device
-    // store of its own; each then holds raw long-poll pulls through its own `HubClient`.
+    // The background devices: each enrolled with the hub (in process, through `with_hub`) with a store of its own
+    // that signs its requests; each then holds raw long-poll pulls through its own `HubClient`.
+    let mut poller_stores = Vec::with_capacity(pollers);
     for i in 0..pollers {
-        server
+        let name = format!("poller-{i}");
+        let pending = PendingEnrollment::new().unwrap();
+        let response = server
             .with_hub(|hub| {
-                let offer = hub.offer_enrollment(&format!("poller-{i}"), 15).unwrap();
-                let pending = PendingEnrollment::new().unwrap();
-                hub.enroll(&pending.request(&offer.token)).unwrap();
+                let offer = hub.offer_enrollment(&name, 15).unwrap();
+                hub.enroll(&pending.request(&offer.token)).unwrap()
             })
             .unwrap();
+        poller_stores.push(
+            pending
+                .finish(
+                    &response,
+                    None,
+                    &dir.path().join(format!("{name}.azukari")),
+                    &FileKeyVault::new(dir.path().join(format!("{name}.key"))),
+                    Arc::new(SystemClock),
+                )
+                .unwrap(),
+        );
     }
     sync(&mut requester, &requester_client, 0).unwrap();
     sync(&mut supervisor, &supervisor_client, 0).unwrap();
@@ -109,13 +123,14 @@ fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let pulls = Arc::new(AtomicU64::new(0));
     let failures = Arc::new(AtomicU64::new(0));
-    let background: Vec<_> = (0..pollers)
-        .map(|_| {
+    let background: Vec<_> = poller_stores
+        .into_iter()
+        .map(|store| {
             let (stop, pulls, failures, url) =
                 (stop.clone(), pulls.clone(), failures.clone(), url.clone());
             std::thread::Builder::new()
                 .stack_size(256 * 1024)
-                .spawn(move || poll_until_stopped(&url, size, &stop, &pulls, &failures))
+                .spawn(move || poll_until_stopped(&store, &url, size, &stop, &pulls, &failures))
                 .unwrap()
         })
         .collect();
@@ -204,7 +219,7 @@ fn main() {
     };
     println!(
         "background pollers: {pollers} threads, each its own HubClient holding long-poll pulls (wait {WAIT_MS} ms) \
-         for a device enrolled at the hub (in process) that has no device store of its own (raw PullRequest, no checkpoint verification); \
+         for a device enrolled at the hub (in process) whose store signs each request (raw PullRequest, no checkpoint verification or ingest); \
          {background_pulls} pulls answered to them during the rounds, {} failed",
         failures.load(Ordering::SeqCst)
     );
@@ -252,6 +267,7 @@ fn enroll_store(
 
 /// Hold long-poll pulls from the log's end until told to stop (the server's shutdown answers the last one).
 fn poll_until_stopped(
+    store: &Store,
     url: &str,
     mut from: u64,
     stop: &AtomicBool,
@@ -268,7 +284,10 @@ fn poll_until_stopped(
             prove: Vec::new(),
             wait_ms: WAIT_MS,
         };
-        match client.pull(&request) {
+        let auth = store
+            .authorize_request(Route::Pull, &request_body(&request).unwrap())
+            .unwrap();
+        match client.pull(&request, &auth) {
             Ok(response) => {
                 if let Some(last) = response.events.last() {
                     from = last.index + 1;

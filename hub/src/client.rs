@@ -12,10 +12,13 @@
 //! Blocking: the client runs its own small runtime thread, so it must not be used on an async runtime's threads.
 
 use crate::server::{ErrorBody, MAX_WAIT};
+use azukari_core::sync::auth::{DEVICE_HEADER, SIGNATURE_HEADER, TIME_HEADER, request_body};
 use azukari_core::sync::protocol::{
     EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
 };
-use azukari_core::sync::{Digest32, HubTransport, TransportError};
+use azukari_core::sync::{Digest32, HubTransport, RequestAuth, TransportError};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Url;
 use reqwest::blocking::{Client, RequestBuilder};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -117,7 +120,7 @@ impl HubClient {
     /// Present an enrollment token (see `azukari_core::sync::PendingEnrollment`). An unknown, expired or used
     /// token is [`TransportError::Refused`] with status 403.
     pub fn enroll(&self, request: &EnrollRequest) -> Result<EnrollResponse, TransportError> {
-        self.post_json("/v1/enroll", request, REQUEST_TIMEOUT)
+        self.post_json("/v1/enroll", request, None, REQUEST_TIMEOUT)
     }
 
     /// The hub's latest signed checkpoint (C2SP signed note).
@@ -136,18 +139,26 @@ impl HubClient {
         &self,
         path: &str,
         request: &Req,
+        auth: Option<&RequestAuth>,
         timeout: Duration,
     ) -> Result<Resp, TransportError> {
-        let body = serde_json::to_vec(request).map_err(|e| {
+        // Exactly the bytes the device signed.
+        let body = request_body(request).map_err(|e| {
             TransportError::Unreachable(format!("the request cannot be encoded: {e}"))
         })?;
-        let response = self.send(
-            self.http
-                .post(self.url(path)?)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body)
-                .timeout(timeout),
-        )?;
+        let mut builder = self
+            .http
+            .post(self.url(path)?)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .timeout(timeout);
+        if let Some(auth) = auth {
+            builder = builder
+                .header(DEVICE_HEADER, auth.device.to_string())
+                .header(TIME_HEADER, auth.at.to_string())
+                .header(SIGNATURE_HEADER, URL_SAFE_NO_PAD.encode(&auth.signature));
+        }
+        let response = self.send(builder)?;
         let bytes = response.bytes().map_err(|e| unreadable(&e))?;
         serde_json::from_slice(&bytes).map_err(|e| {
             TransportError::Unreachable(format!("the hub's answer cannot be read: {e}"))
@@ -176,14 +187,22 @@ impl HubClient {
 }
 
 impl HubTransport for HubClient {
-    fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-        self.post_json("/v1/push", request, REQUEST_TIMEOUT)
+    fn push(
+        &self,
+        request: &PushRequest,
+        auth: &RequestAuth,
+    ) -> Result<PushResponse, TransportError> {
+        self.post_json("/v1/push", request, Some(auth), REQUEST_TIMEOUT)
     }
 
-    fn pull(&self, request: &PullRequest) -> Result<PullResponse, TransportError> {
+    fn pull(
+        &self,
+        request: &PullRequest,
+        auth: &RequestAuth,
+    ) -> Result<PullResponse, TransportError> {
         // The hub never waits longer than MAX_WAIT, whatever is asked.
         let wait = Duration::from_millis(request.wait_ms).min(MAX_WAIT);
-        self.post_json("/v1/pull", request, wait + WAIT_MARGIN)
+        self.post_json("/v1/pull", request, Some(auth), wait + WAIT_MARGIN)
     }
 }
 

@@ -653,6 +653,11 @@ impl HubLog {
         Ok(())
     }
 
+    /// The signing key `device` registered in the facility's ledger, if it did.
+    pub fn device_key(&self, device: DeviceId) -> Option<&DevicePublicKey> {
+        self.tips.get(&device)?.public_key.as_ref()
+    }
+
     /// The sequence number of `device`'s newest logged event (0 when it has none).
     pub fn last_seq(&self, device: DeviceId) -> u64 {
         self.tips.get(&device).map_or(0, |tip| tip.last_seq)

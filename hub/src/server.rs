@@ -14,29 +14,35 @@
 //! ([`make_self_signed_cert`]), whose SHA-256 fingerprint ([`cert_sha256`]) the enrollment QR carries so devices
 //! pin exactly that certificate.
 //!
-//! Who may call what: enrollment needs a one-time token; a push is refused unless its `device` is enrolled with
-//! this hub. **Requests are not yet authenticated**: the hub does not check that the caller *is* the device it
-//! names. Events are signed by their device, so nobody can forge or alter one, but anybody who reaches the hub
-//! could pull the (sealed) log or push content keys in an enrolled device's name. A signed request header (the
-//! device's key over method, path, body hash and time) is the planned fix.
+//! Who may call what: enrollment needs a one-time token. Push and pull need the signature of an enrolled device
+//! (headers `Azukari-Device`, `Azukari-Time`, `Azukari-Signature`; see `azukari_core::sync::auth`), checked
+//! against the key the device registered in the ledger, over the exact body, with its clock within 15 minutes
+//! of the hub's; a push must also name the signing device. The checkpoint, the size stream and the health check
+//! reveal only the log's size and root, and are open.
 
 use crate::log::HubError;
 use crate::service::{Hub, ServiceError};
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
+use azukari_core::model::DeviceId;
 use azukari_core::store::StoreError;
+use azukari_core::sync::auth::{DEVICE_HEADER, SIGNATURE_HEADER, TIME_HEADER};
 use azukari_core::sync::protocol::{
     EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
 };
-use azukari_core::sync::{Digest32, SyncError};
+use azukari_core::sync::{AuthError, Digest32, RequestAuth, Route, SyncError};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::Stream;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::net::{SocketAddr, TcpListener};
@@ -405,16 +411,19 @@ async fn enroll(
 
 async fn push(
     State(state): State<AppState>,
-    body: Result<Json<PushRequest>, JsonRejection>,
+    signed: Result<Signed<PushRequest>, ApiError>,
 ) -> Result<Json<PushResponse>, ApiError> {
-    let Json(request) = body?;
+    let Signed {
+        request,
+        body,
+        auth,
+    } = signed?;
+    verify(&state, Route::Push, &auth, &body).await?;
+    if request.device != auth.device {
+        return Err(ServiceError::NotOwnRequest.into());
+    }
     let response = state
-        .run_blocking(move |hub| {
-            if !hub.log().is_enrolled(request.device) {
-                return Err(ApiError::unknown_device());
-            }
-            Ok(hub.push(&request)?)
-        })
+        .run_blocking(move |hub| Ok(hub.push(&request)?))
         .await?;
     Ok(Json(response))
 }
@@ -423,11 +432,16 @@ async fn push(
 /// grows, the server stops or the wait is over, then answer with what there is.
 async fn pull(
     State(state): State<AppState>,
-    body: Result<Json<PullRequest>, JsonRejection>,
+    signed: Result<Signed<PullRequest>, ApiError>,
 ) -> Result<Json<PullResponse>, ApiError> {
-    let Json(request) = body?;
+    let Signed {
+        request,
+        body,
+        auth,
+    } = signed?;
     let wait = Duration::from_millis(request.wait_ms).min(MAX_WAIT);
     let from = request.from;
+    verify(&state, Route::Pull, &auth, &body).await?;
     // Subscribe before looking, so a push between the look and the wait is not missed.
     let mut sizes = state.size.subscribe();
     let (response, size) = answer_pull(&state, request.clone()).await?;
@@ -456,6 +470,89 @@ async fn answer_pull(
             Ok((response, hub.log().tree().len()))
         })
         .await
+}
+
+/// A device's signed JSON request: the parsed body, its exact bytes (what the signature covers) and the signature
+/// from the headers. The body is checked first (415, 413, 400 as for any JSON route), then that the headers are
+/// there (401); the signature itself is checked by [`Hub::authenticate`].
+struct Signed<T> {
+    request: T,
+    body: Bytes,
+    auth: RequestAuth,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Signed<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| {
+                value
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|essence| {
+                essence.starts_with("application/")
+                    && (essence == "application/json" || essence.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::bad_content_type());
+        }
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::body(rejection.status(), &rejection.body_text()))?;
+        let Json(parsed) = Json::<T>::from_bytes(&body)?;
+        Ok(Signed {
+            request: parsed,
+            body,
+            auth: auth_from_headers(&headers)?,
+        })
+    }
+}
+
+/// Check a request's signature (see [`Hub::authenticate`]); only the key is looked up under the hub's lock, the
+/// signature itself is checked without holding it.
+async fn verify(
+    state: &AppState,
+    route: Route,
+    auth: &RequestAuth,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let device = auth.device;
+    let (key, now) = state
+        .run_blocking(move |hub| Ok(hub.signing_key(device)?))
+        .await?;
+    auth.verify(route, body, &key, now)
+        .map_err(|error| ServiceError::Unauthorized(error).into())
+}
+
+/// The device's signature from the request headers; 401 when one is missing or malformed.
+fn auth_from_headers(headers: &header::HeaderMap) -> Result<RequestAuth, ApiError> {
+    let text = |name: &'static str| -> Result<&str, ApiError> {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| ServiceError::Unauthorized(AuthError::Missing(name)).into())
+    };
+    let missing = |name| ApiError::from(ServiceError::Unauthorized(AuthError::Missing(name)));
+    Ok(RequestAuth {
+        device: uuid::Uuid::parse_str(text(DEVICE_HEADER)?)
+            .map(DeviceId)
+            .map_err(|_| missing(DEVICE_HEADER))?,
+        at: text(TIME_HEADER)?
+            .parse()
+            .map_err(|_| missing(TIME_HEADER))?,
+        signature: URL_SAFE_NO_PAD
+            .decode(text(SIGNATURE_HEADER)?)
+            .map_err(|_| missing(SIGNATURE_HEADER))?,
+    })
 }
 
 async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -524,11 +621,37 @@ impl ApiError {
         }
     }
 
-    fn unknown_device() -> ApiError {
+    fn bad_content_type() -> ApiError {
+        ApiError::body(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Expected request with `Content-Type: application/json`",
+        )
+    }
+
+    /// A request body refused before it reached the hub: not JSON (415), too large (413) or not valid for the
+    /// route (400).
+    fn body(status: StatusCode, detail: &str) -> ApiError {
+        let (status, code, what) = match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                status,
+                "bad_content_type",
+                "the request must be JSON (Content-Type: application/json) / 要求はJSON形式で送ってください",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                status,
+                "too_large",
+                "the request is too large / 要求が大きすぎます",
+            ),
+            _ => (
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                "the request is not valid JSON for this route / 要求の形式が正しくありません",
+            ),
+        };
         ApiError {
-            status: StatusCode::FORBIDDEN,
-            code: "unknown_device",
-            message: "this device is not enrolled with this hub; scan the hub's enrollment QR / この端末はこのハブに登録されていません。ハブの登録用QRを読み取ってください".to_string(),
+            status,
+            code,
+            message: format!("{what} ({detail})"),
         }
     }
 
@@ -560,6 +683,18 @@ impl From<ServiceError> for ApiError {
         };
         match &error {
             ServiceError::UnknownToken => forbidden("unknown_token"),
+            ServiceError::UnknownDevice => forbidden("unknown_device"),
+            ServiceError::NotOwnRequest => forbidden("not_own_request"),
+            ServiceError::Unauthorized(AuthError::ClockSkew { .. }) => ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                code: "clock_skew",
+                message: error.to_string(),
+            },
+            ServiceError::Unauthorized(_) => ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                code: "unauthenticated",
+                message: error.to_string(),
+            },
             ServiceError::ExpiredToken => forbidden("expired_token"),
             ServiceError::UsedToken => forbidden("used_token"),
             ServiceError::Log(HubError::Tampered(_)) => ApiError {
@@ -587,29 +722,7 @@ impl From<ServiceError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
-        let status = rejection.status();
-        let (status, code, what) = match status {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-                status,
-                "bad_content_type",
-                "the request must be JSON (Content-Type: application/json) / 要求はJSON形式で送ってください",
-            ),
-            StatusCode::PAYLOAD_TOO_LARGE => (
-                status,
-                "too_large",
-                "the request is too large / 要求が大きすぎます",
-            ),
-            _ => (
-                StatusCode::BAD_REQUEST,
-                "bad_json",
-                "the request is not valid JSON for this route / 要求の形式が正しくありません",
-            ),
-        };
-        ApiError {
-            status,
-            code,
-            message: format!("{what} ({})", rejection.body_text()),
-        }
+        ApiError::body(rejection.status(), &rejection.body_text())
     }
 }
 

@@ -11,16 +11,20 @@ use crate::log::{HubError, HubLog};
 use crate::storage::{
     EnrollmentToken, FacilityRecord, HubStorage, StorageError, StoredEvent, TokenUse,
 };
-use azukari_core::clock::Clock;
+use azukari_core::clock::{Clock, Timestamp};
+use azukari_core::crypto::DevicePublicKey;
 use azukari_core::crypto::{FileKeyVault, KdfParams};
 use azukari_core::ledger::SignedEvent;
+use azukari_core::model::DeviceId;
 use azukari_core::store::{CreateOptions, OpenOptions, Store, StoreError, Unlock};
+use azukari_core::sync::auth::request_body;
 use azukari_core::sync::protocol::{
     EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushOutcome, PushRequest,
     PushResponse, WireEvent,
 };
 use azukari_core::sync::{
-    CheckpointKey, HubTransport, SyncError, TransportError, answer_enrollment,
+    AuthError, CheckpointKey, HubTransport, RequestAuth, Route, SyncError, TransportError,
+    answer_enrollment,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -62,6 +66,17 @@ pub enum ServiceError {
         "this enrollment QR was already used; each QR enrolls one device / この登録用QRは使用済みです（1枚で1台のみ）"
     )]
     UsedToken,
+    /// The request names a device that is not enrolled with this hub.
+    #[error(
+        "this device is not enrolled with this hub; enroll it with the hub's QR first / この端末はこのハブに登録されていません。先にハブの登録用QRで登録してください"
+    )]
+    UnknownDevice,
+    /// The request's signature or time is not acceptable.
+    #[error(transparent)]
+    Unauthorized(#[from] AuthError),
+    /// A push signed by one device names another.
+    #[error("a device pushes only under its own id / 端末は自分のIDでのみ送信できます")]
+    NotOwnRequest,
     /// A file of the hub directory could not be read or written.
     #[error("hub file {path}: {message}")]
     File {
@@ -315,7 +330,37 @@ impl Hub {
         )?)
     }
 
-    /// Take in a device's push. The hub's own store is not brought up to date here (that would put its commit on
+    /// Check a device's signature on a request (see `azukari_core::sync::auth`): the device enrolled with this
+    /// hub, the signature verifies with the key it registered in the ledger over exactly `body`, and its clock
+    /// is close to the hub's. For a push, also that the request names the signing device.
+    pub fn authenticate(
+        &mut self,
+        route: Route,
+        auth: &RequestAuth,
+        body: &[u8],
+    ) -> Result<(), ServiceError> {
+        let (key, now) = self.signing_key(auth.device)?;
+        Ok(auth.verify(route, body, &key, now)?)
+    }
+
+    /// What checking a request of `device` needs, so it can be checked without holding the hub: the key it
+    /// registered in the ledger (refused unless it enrolled with this hub) and the hub's time.
+    pub fn signing_key(
+        &mut self,
+        device: DeviceId,
+    ) -> Result<(DevicePublicKey, Timestamp), ServiceError> {
+        if !self.log.is_enrolled(device) {
+            return Err(ServiceError::UnknownDevice);
+        }
+        let key = self
+            .log
+            .device_key(device)
+            .cloned()
+            .ok_or(ServiceError::UnknownDevice)?;
+        Ok((key, self.store.now()))
+    }
+
+    /// Take in a device's push (its signature checked by [`Hub::authenticate`] first). The hub's own store is not brought up to date here (that would put its commit on
     /// every push's path): it catches up in batches through [`Hub::catch_up`] — before it is used, and in the
     /// background when the server is idle.
     pub fn push(&mut self, request: &PushRequest) -> Result<PushResponse, ServiceError> {
@@ -326,7 +371,7 @@ impl Hub {
         Ok(response)
     }
 
-    /// Answer a pull.
+    /// Answer a pull (its signature checked by [`Hub::authenticate`] first).
     pub fn pull(&mut self, request: &PullRequest) -> Result<PullResponse, ServiceError> {
         Ok(self.log.pull(request)?)
     }
@@ -413,14 +458,35 @@ impl LocalHub {
 }
 
 impl HubTransport for LocalHub {
-    fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+    fn push(
+        &self,
+        request: &PushRequest,
+        auth: &RequestAuth,
+    ) -> Result<PushResponse, TransportError> {
         self.check_online()?;
-        self.with(|hub| hub.push(request))?.map_err(refused)
+        let body = request_body(request).map_err(|e| refused(e.into()))?;
+        self.with(|hub| {
+            hub.authenticate(Route::Push, auth, &body)?;
+            if request.device != auth.device {
+                return Err(ServiceError::NotOwnRequest);
+            }
+            hub.push(request)
+        })?
+        .map_err(refused)
     }
 
-    fn pull(&self, request: &PullRequest) -> Result<PullResponse, TransportError> {
+    fn pull(
+        &self,
+        request: &PullRequest,
+        auth: &RequestAuth,
+    ) -> Result<PullResponse, TransportError> {
         self.check_online()?;
-        self.with(|hub| hub.pull(request))?.map_err(refused)
+        let body = request_body(request).map_err(|e| refused(e.into()))?;
+        self.with(|hub| {
+            hub.authenticate(Route::Pull, auth, &body)?;
+            hub.pull(request)
+        })?
+        .map_err(refused)
     }
 }
 

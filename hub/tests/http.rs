@@ -10,12 +10,16 @@ use std::time::{Duration, Instant};
 
 use azukari_core::clock::SystemClock;
 use azukari_core::crypto::{FileKeyVault, KdfParams};
+use azukari_core::crypto::{Signer, SoftwareSigner};
 use azukari_core::demo::{DemoFacility, seed};
 use azukari_core::ledger::EventBody;
 use azukari_core::model::{DeviceId, Locker, LockerId, LockerKind};
 use azukari_core::store::Store;
+use azukari_core::sync::auth::{DEVICE_HEADER, SIGNATURE_HEADER, TIME_HEADER, request_body};
 use azukari_core::sync::protocol::{PullRequest, PushOutcome, PushRequest, WireEvent};
-use azukari_core::sync::{HubTransport, PendingEnrollment, TransportError, sync};
+use azukari_core::sync::{
+    HubTransport, PendingEnrollment, RequestAuth, Route, TransportError, sync,
+};
 use azukari_core::testing::TEST_PASSPHRASE;
 use azukari_hub::client::{ClientError, HubClient};
 use azukari_hub::server::{
@@ -203,6 +207,26 @@ fn record_locker(store: &mut Store, demo: &DemoFacility, name: &str) {
         .unwrap();
 }
 
+/// The device's signature on `request` for `route`, now.
+fn signed(store: &Store, route: Route, request: &impl serde::Serialize) -> RequestAuth {
+    store
+        .authorize_request(route, &request_body(request).unwrap())
+        .unwrap()
+}
+
+/// A signature on `request` by a device that never enrolled anywhere.
+fn stranger_auth(route: Route, request: &impl serde::Serialize) -> RequestAuth {
+    let signer = SoftwareSigner::make_random().unwrap();
+    RequestAuth::sign(
+        route,
+        &request_body(request).unwrap(),
+        DeviceId::random(),
+        &signer,
+        azukari_core::clock::Clock::now(&SystemClock),
+    )
+    .unwrap()
+}
+
 fn refused_status(result: Result<impl std::fmt::Debug, TransportError>) -> (u16, String) {
     match result {
         Err(TransportError::Refused { status, message }) => (status, message),
@@ -297,9 +321,105 @@ fn enroll_sync_and_refusals(hub: &TestHub) {
         events: Vec::new(),
         keys: Vec::new(),
     };
-    let (status, message) = refused_status(client.push(&stranger));
+    let (status, message) =
+        refused_status(client.push(&stranger, &stranger_auth(Route::Push, &stranger)));
     assert_eq!(status, 403);
     assert!(message.starts_with("unknown_device: "), "{message}");
+
+    // Push and pull need the signature of an enrolled device, over exactly that request, by its clock.
+    let pull = pull_from(0, 0);
+    if hub.fingerprint.is_none() {
+        // Raw requests (the plain-HTTP hub only): no signature headers at all.
+        let unsigned = hub.post(
+            "/v1/pull",
+            "application/json",
+            &serde_json::to_string(&pull).unwrap(),
+        );
+        assert_error_body(unsigned, 401, "unauthenticated");
+    }
+    let (status, message) = refused_status(client.pull(&pull, &stranger_auth(Route::Pull, &pull)));
+    assert_eq!(
+        (status, message.starts_with("unknown_device: ")),
+        (403, true),
+        "{message}"
+    );
+    let mut forged = signed(&tablet, Route::Pull, &pull);
+    forged.signature = SoftwareSigner::make_random()
+        .unwrap()
+        .sign(b"something else")
+        .unwrap()
+        .0;
+    let (status, message) = refused_status(client.pull(&pull, &forged));
+    assert_eq!(
+        (status, message.starts_with("unauthenticated: ")),
+        (401, true),
+        "{message}"
+    );
+    let for_push = signed(&tablet, Route::Push, &pull);
+    assert_eq!(refused_status(client.pull(&pull, &for_push)).0, 401);
+    let other = pull_from(1, 0);
+    assert_eq!(
+        refused_status(client.pull(&other, &signed(&tablet, Route::Pull, &pull))).0,
+        401,
+        "a signature covers its own body only"
+    );
+    let signer = SoftwareSigner::make_random().unwrap();
+    let skewed = RequestAuth::sign(
+        Route::Pull,
+        &request_body(&pull).unwrap(),
+        tablet.device_id(),
+        &signer,
+        tablet.now().plus_minutes(-60),
+    )
+    .unwrap();
+    assert_eq!(refused_status(client.pull(&pull, &skewed)).0, 401);
+    let late = RequestAuth {
+        at: tablet.now().plus_minutes(-60).0,
+        ..signed(&tablet, Route::Pull, &pull)
+    };
+    assert_eq!(
+        refused_status(client.pull(&pull, &late)).0,
+        401,
+        "the time is signed too"
+    );
+    if hub.fingerprint.is_none() {
+        // Raw requests (the plain-HTTP hub only): a signature of another time is refused.
+        let raw_late = raw_client(hub)
+            .post(format!("{}/v1/pull", hub.server.url()))
+            .header("content-type", "application/json")
+            .header(DEVICE_HEADER, tablet.device_id().to_string())
+            .header(TIME_HEADER, late.at.to_string())
+            .header(
+                SIGNATURE_HEADER,
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    tablet
+                        .authorize_request(Route::Pull, &request_body(&pull).unwrap())
+                        .unwrap()
+                        .signature,
+                ),
+            )
+            .body(request_body(&pull).unwrap())
+            .send()
+            .unwrap();
+        assert_error_body(raw_late, 401, "unauthenticated");
+    }
+    // A push signed by one enrolled device in another's name.
+    let posing = PushRequest {
+        device: hub
+            .server
+            .with_hub(|h| h.store().unwrap().device_id())
+            .unwrap(),
+        events: Vec::new(),
+        keys: Vec::new(),
+    };
+    let (status, message) =
+        refused_status(client.push(&posing, &signed(&tablet, Route::Push, &posing)));
+    assert_eq!(
+        (status, message.starts_with("not_own_request: ")),
+        (403, true),
+        "{message}"
+    );
 
     // The checkpoint route serves the note the device verified.
     let note = client.checkpoint().unwrap();
@@ -342,7 +462,8 @@ fn enroll_and_sync_over_https_with_a_pinned_certificate() {
     // Another certificate's fingerprint: the client refuses to talk to the hub at all.
     let wrong = HubClient::new(&hub.server.url(), Some(&"ab".repeat(32))).unwrap();
     let size = hub.size();
-    match wrong.pull(&pull_from(0, 0)) {
+    let pull = pull_from(0, 0);
+    match wrong.pull(&pull, &stranger_auth(Route::Pull, &pull)) {
         Err(TransportError::Unreachable(message)) => {
             assert!(message.contains("not the one pinned"), "{message}")
         }
@@ -362,7 +483,11 @@ fn enroll_and_sync_over_https_with_a_pinned_certificate() {
 
     // Plain HTTP to the HTTPS port gets no answer it could take.
     let plain = HubClient::new(&format!("http://{}", hub.server.local_addr()), None).unwrap();
-    assert!(plain.pull(&pull_from(0, 0)).is_err());
+    assert!(
+        plain
+            .pull(&pull, &stranger_auth(Route::Pull, &pull))
+            .is_err()
+    );
 }
 
 #[test]
@@ -397,8 +522,9 @@ fn clients_refuse_unsafe_addresses() {
     }
     // Nothing listens on port 1: unreachable, not refused.
     let nowhere = HubClient::new("http://127.0.0.1:1", None).unwrap();
+    let pull = pull_from(0, 0);
     assert!(matches!(
-        nowhere.pull(&pull_from(0, 0)),
+        nowhere.pull(&pull, &stranger_auth(Route::Pull, &pull)),
         Err(TransportError::Unreachable(_))
     ));
 }
@@ -483,7 +609,10 @@ fn a_waiting_pull_answers_as_soon_as_another_device_pushes() {
 
     // With nothing happening the pull waits, then answers with nothing new.
     let start = Instant::now();
-    let response = client.pull(&pull_from(hub.size(), 1_000)).unwrap();
+    let idle = pull_from(hub.size(), 1_000);
+    let response = client
+        .pull(&idle, &signed(&supervisor, Route::Pull, &idle))
+        .unwrap();
     assert!(response.events.is_empty());
     assert!(
         start.elapsed() >= Duration::from_millis(900),
@@ -493,7 +622,10 @@ fn a_waiting_pull_answers_as_soon_as_another_device_pushes() {
 
     // A device ahead of the hub (a rolled-back hub) is answered at once, so it can raise its alarm.
     let start = Instant::now();
-    client.pull(&pull_from(hub.size() + 5, 20_000)).unwrap();
+    let ahead = pull_from(hub.size() + 5, 20_000);
+    client
+        .pull(&ahead, &signed(&supervisor, Route::Pull, &ahead))
+        .unwrap();
     assert!(start.elapsed() < Duration::from_secs(10));
 }
 
@@ -592,6 +724,19 @@ fn a_tampered_log_is_served_read_only() {
     let offer = hub
         .offer_enrollment("後から来た端末", TOKEN_MINUTES)
         .unwrap();
+    // A device enrolled before the tampering.
+    let reader = PendingEnrollment::new().unwrap();
+    let reader_offer = hub.offer_enrollment("監査用端末", TOKEN_MINUTES).unwrap();
+    let response = hub.enroll(&reader.request(&reader_offer.token)).unwrap();
+    let reader = reader
+        .finish(
+            &response,
+            None,
+            &dir.path().join("reader.azukari"),
+            &FileKeyVault::new(dir.path().join("reader.key")),
+            Arc::new(SystemClock),
+        )
+        .unwrap();
     drop(hub);
     // Someone removes the signed checkpoints: the stored events no longer match a signed tree.
     let database = hub_dir(dir.path()).join("hub.sqlite");
@@ -624,7 +769,10 @@ fn a_tampered_log_is_served_read_only() {
     assert_eq!(status, 409);
     assert!(message.starts_with("tampered: "), "{message}");
     // The log can still be read, so devices and auditors can see what happened.
-    client.pull(&pull_from(0, 0)).unwrap();
+    let pull = pull_from(0, 0);
+    client
+        .pull(&pull, &signed(&reader, Route::Pull, &pull))
+        .unwrap();
     server.shutdown();
     runtime.block_on(server.stopped()).unwrap();
 }
@@ -803,7 +951,9 @@ fn the_openapi_schemas_match_the_messages() {
         wait_ms: 0,
     };
     assert_conforms(&spec, "PullRequest", &pull);
-    let pulled = client.pull(&pull).unwrap();
+    let pulled = client
+        .pull(&pull, &signed(&store, Route::Pull, &pull))
+        .unwrap();
     assert!(
         !pulled.keys.is_empty() && !pulled.consistency.is_empty() && pulled.inclusions.len() == 2
     );
@@ -824,7 +974,9 @@ fn the_openapi_schemas_match_the_messages() {
     };
     assert_conforms(&spec, "PushRequest", &push);
     for expected in ["appended", "duplicate"] {
-        let pushed = client.push(&push).unwrap();
+        let pushed = client
+            .push(&push, &signed(&store, Route::Push, &push))
+            .unwrap();
         assert_conforms(&spec, "PushResponse", &pushed);
         let outcome = serde_json::to_value(&pushed.outcomes[0]).unwrap();
         assert_eq!(outcome["outcome"], expected);
@@ -838,7 +990,9 @@ fn the_openapi_schemas_match_the_messages() {
         )],
         keys: Vec::new(),
     };
-    let refused = client.push(&foreign).unwrap();
+    let refused = client
+        .push(&foreign, &signed(&store, Route::Push, &foreign))
+        .unwrap();
     assert!(matches!(refused.outcomes[0], PushOutcome::Refused { .. }));
     assert_conforms(&spec, "PushResponse", &refused);
 
@@ -858,6 +1012,9 @@ fn the_openapi_schemas_match_the_messages() {
         "used_token",
         "expired_token",
         "unknown_device",
+        "unauthenticated",
+        "clock_skew",
+        "not_own_request",
         "tampered",
     ] {
         assert!(

@@ -8,7 +8,8 @@ use azukari_core::clock::{Clock, ManualClock, Timestamp};
 use azukari_core::ledger::EventBody;
 use azukari_core::model::{Purpose, RequestId};
 use azukari_core::store::StoreError;
-use azukari_core::sync::{HubTransport, SyncError, sync};
+use azukari_core::sync::auth::request_body;
+use azukari_core::sync::{HubTransport, Route, SyncError, sync};
 use azukari_hub::service::LocalHub;
 use std::sync::Arc;
 
@@ -121,13 +122,15 @@ fn an_offline_checkout_and_a_night_approval_reach_every_device_and_the_hub() {
 
     // A retried push of everything is acknowledged again without duplicating anything.
     let all = phone.own_events_after(0).unwrap();
-    let retried = hub
-        .push(&azukari_core::sync::protocol::PushRequest {
-            device: phone.device_id(),
-            events: all.iter().map(Into::into).collect(),
-            keys: Vec::new(),
-        })
+    let retry = azukari_core::sync::protocol::PushRequest {
+        device: phone.device_id(),
+        events: all.iter().map(Into::into).collect(),
+        keys: Vec::new(),
+    };
+    let auth = phone
+        .authorize_request(Route::Push, &request_body(&retry).unwrap())
         .unwrap();
+    let retried = hub.push(&retry, &auth).unwrap();
     assert!(retried.outcomes.iter().all(|o| matches!(
         o,
         azukari_core::sync::protocol::PushOutcome::Duplicate { .. }
@@ -164,4 +167,31 @@ fn expired_reused_and_forged_tokens_are_refused_and_change_nothing() {
         Err(azukari_hub::service::ServiceError::UsedToken)
     ));
     assert_eq!(hub.log().tree_head().size, size + 1);
+}
+
+#[test]
+fn a_device_whose_clock_is_far_off_is_told_to_set_it_and_syncs_once_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub_clock = Arc::new(ManualClock::new(common::start()));
+    let (hub, _) = common::seeded_hub(dir.path(), 1, hub_clock.clone());
+    let hub = LocalHub::new(hub);
+    let phone_clock = Arc::new(ManualClock::new(common::start()));
+    let mut phone = common::enroll(&hub, dir.path(), "phone-a", phone_clock.clone());
+
+    // The phone's clock runs an hour behind: its signed requests are refused, with what to do, and nothing moves.
+    phone_clock.advance_minutes(-60);
+    let size = hub.with(|h| h.log().tree_head().size).unwrap();
+    let error = sync(&mut phone, &hub, 0).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("clock") && message.contains("時計") && message.contains("60"),
+        "{message}"
+    );
+    assert_eq!(hub.with(|h| h.log().tree_head().size).unwrap(), size);
+    assert_eq!(phone.head().length, 0, "nothing was pulled");
+
+    // Within the window it syncs.
+    phone_clock.advance_minutes(50);
+    sync(&mut phone, &hub, 0).unwrap();
+    assert_eq!(phone.head().length, size);
 }

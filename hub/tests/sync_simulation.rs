@@ -18,7 +18,7 @@ use azukari_core::ledger::EventBody;
 use azukari_core::model::{DeviceId, ItemId, Purpose};
 use azukari_core::store::Store;
 use azukari_core::sync::protocol::{PullRequest, PullResponse, PushRequest, PushResponse};
-use azukari_core::sync::{HubTransport, SyncError, TransportError, sync};
+use azukari_core::sync::{HubTransport, RequestAuth, SyncError, TransportError, sync};
 use azukari_hub::service::LocalHub;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,7 +50,7 @@ struct Network {
     rng: RefCell<Rng>,
     partitioned: RefCell<BTreeSet<DeviceId>>,
     healed: std::cell::Cell<bool>,
-    late: RefCell<Vec<PushRequest>>,
+    late: RefCell<Vec<(PushRequest, RequestAuth)>>,
 }
 
 /// One device's link to the hub through the network.
@@ -78,38 +78,49 @@ impl Network {
             let index = rng.below(late.len() as u64) as usize;
             late.swap_remove(index)
         };
-        let _ = self.hub.push(&late);
+        let _ = self.hub.push(&late.0, &late.1);
     }
 }
 
 impl HubTransport for Link<'_> {
-    fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+    fn push(
+        &self,
+        request: &PushRequest,
+        auth: &RequestAuth,
+    ) -> Result<PushResponse, TransportError> {
         self.net.deliver_late();
         if self.net.partitioned.borrow().contains(&self.device) {
             return Err(self.net.lost());
         }
         if self.net.healed.get() {
-            return self.net.hub.push(request);
+            return self.net.hub.push(request, auth);
         }
         let roll = self.net.rng.borrow_mut().below(100);
         if self.net.rng.borrow_mut().chance(20) {
-            self.net.late.borrow_mut().push(request.clone());
+            self.net
+                .late
+                .borrow_mut()
+                .push((request.clone(), auth.clone()));
         }
         match roll {
             0..15 => Err(self.net.lost()),
             15..30 => {
-                self.net.hub.push(request)?;
+                self.net.hub.push(request, auth)?;
                 Err(self.net.lost())
             }
             30..40 => {
-                self.net.hub.push(request)?;
-                self.net.hub.push(request)
+                self.net.hub.push(request, auth)?;
+                self.net.hub.push(request, auth)
             }
-            _ => self.net.hub.push(request),
+            _ => self.net.hub.push(request, auth),
         }
     }
 
-    fn pull(&self, request: &PullRequest) -> Result<PullResponse, TransportError> {
+    fn pull(
+        &self,
+        request: &PullRequest,
+        auth: &RequestAuth,
+    ) -> Result<PullResponse, TransportError> {
         self.net.deliver_late();
         if self.net.partitioned.borrow().contains(&self.device) {
             return Err(self.net.lost());
@@ -117,7 +128,7 @@ impl HubTransport for Link<'_> {
         if !self.net.healed.get() && self.net.rng.borrow_mut().chance(20) {
             return Err(self.net.lost());
         }
-        self.net.hub.pull(request)
+        self.net.hub.pull(request, auth)
     }
 }
 
@@ -223,7 +234,7 @@ fn run(seed: u64) {
     // The network heals; old requests still in flight arrive; everyone syncs until quiet.
     net.partitioned.borrow_mut().clear();
     for late in net.late.borrow_mut().drain(..) {
-        let _ = hub.push(&late);
+        let _ = hub.push(&late.0, &late.1);
     }
     net.healed.set(true);
     for _ in 0..2 {

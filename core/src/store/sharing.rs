@@ -20,6 +20,7 @@ use crate::custody::CustodyFold;
 use crate::ledger::{EventBody, EventHash, LogHead, SignedEvent, TrustAnchor};
 use crate::model::{DeviceId, StaffId};
 use crate::store::{Appended, OpenOptions};
+use crate::sync::auth::{RequestAuth, Route};
 use rusqlite::params;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -232,6 +233,18 @@ impl Store {
     /// The public key this device signs with.
     pub fn device_public_key(&self) -> DevicePublicKey {
         self.signer.public_key()
+    }
+
+    /// Sign a request to the hub as this device, now (see [`crate::sync::auth`]); `body` is the request's JSON
+    /// as sent.
+    pub fn authorize_request(&self, route: Route, body: &[u8]) -> Result<RequestAuth, StoreError> {
+        Ok(RequestAuth::sign(
+            route,
+            body,
+            self.device,
+            self.signer.as_ref(),
+            self.clock.now(),
+        )?)
     }
 
     /// The events this device recorded with a device sequence number above `after`, in sequence order.

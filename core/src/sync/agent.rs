@@ -1,5 +1,6 @@
 //! The device side of sync: push the outbox, pull what is new, verify the hub's checkpoints and proofs.
 
+use super::auth::{Route, request_body};
 use super::checkpoint::CheckpointVerifier;
 use super::merkle::{TreeHead, verify_consistency, verify_inclusion};
 use super::protocol::{PullRequest, PushOutcome, PushRequest, WireEvent};
@@ -149,7 +150,8 @@ fn push(
             events: batch.iter().map(|e| WireEvent::from(*e)).collect(),
             keys: keys.clone(),
         };
-        let response = hub.push(&request)?;
+        let auth = store.authorize_request(Route::Push, &request_body(&request)?)?;
+        let response = hub.push(&request, &auth)?;
         if response.outcomes.len() != batch.len() {
             return Err(SyncError::BadResponse("one outcome per pushed event"));
         }
@@ -215,7 +217,8 @@ fn pull(
             wait_ms: if first { wait_ms } else { 0 },
         };
         first = false;
-        let response = hub.pull(&request)?;
+        let auth = store.authorize_request(Route::Pull, &request_body(&request)?)?;
+        let response = hub.pull(&request, &auth)?;
         let checkpoint = verifier.verify(response.checkpoint.as_bytes())?;
         let new = checkpoint.head;
         verify_consistency(&old, &new, &response.consistency)?;

@@ -17,12 +17,14 @@
 //! errors: both events are kept and the custody fold reports the discrepancy, identically on every device.
 
 pub mod agent;
+pub mod auth;
 pub mod checkpoint;
 pub mod enroll;
 pub mod merkle;
 pub mod protocol;
 
 pub use agent::{SyncAlarm, SyncReport, SyncState, sync};
+pub use auth::{AuthError, RequestAuth, Route};
 pub use checkpoint::{Checkpoint, CheckpointKey, CheckpointVerifier, origin_for};
 pub use enroll::{PendingEnrollment, answer_enrollment};
 pub use merkle::{MerkleLog, TreeHead, verify_consistency, verify_inclusion};
@@ -67,17 +69,20 @@ impl<'de> Deserialize<'de> for Digest32 {
 }
 
 /// How the device reaches its hub: HTTPS in the apps and the hub's client, in process in tests and the simulation.
-/// Both calls are blocking.
+/// Both calls are blocking. `auth` is the device's signature on the request's body as
+/// [`auth::request_body`] encodes it, which is what the transport must send.
 pub trait HubTransport {
     /// Send a batch of this device's events.
     fn push(
         &self,
         request: &protocol::PushRequest,
+        auth: &RequestAuth,
     ) -> Result<protocol::PushResponse, TransportError>;
     /// Fetch what this device has not seen, with the proofs it asks for.
     fn pull(
         &self,
         request: &protocol::PullRequest,
+        auth: &RequestAuth,
     ) -> Result<protocol::PullResponse, TransportError>;
 }
 
