@@ -17,9 +17,9 @@ use crate::storage::{
     StoredCheckpoint, StoredEvent,
 };
 use azukari_core::clock::Clock;
-use azukari_core::crypto::{DevicePublicKey, WrappedKey};
+use azukari_core::crypto::{DevicePublicKey, KeyOwner, WrappedKey};
 use azukari_core::ledger::{EventBody, EventHash, SignedEvent, TrustAnchor};
-use azukari_core::model::{DeviceId, EventId, FacilityId};
+use azukari_core::model::{DeviceId, EventId, FacilityId, ResidentId};
 use azukari_core::sync::protocol::{
     InclusionProofWire, IndexedEvent, PullRequest, PullResponse, PushOutcome, PushRequest,
     PushResponse, WireEvent,
@@ -79,9 +79,12 @@ pub struct HubLog {
     problems: Vec<String>,
     /// The newest stored events (at most [`RECENT`]), oldest first.
     recent: VecDeque<StoredEvent>,
-    /// Every shared content key, in the order stored (what storage holds, kept for pulls).
-    keys: Vec<WrappedKey>,
-    key_ids: HashSet<uuid::Uuid>,
+    /// Every shared content key, in the order stored (what storage holds, kept for pulls); `None` once erased.
+    keys: Vec<Option<WrappedKey>>,
+    /// Where each key id is in `keys`.
+    key_positions: HashMap<uuid::Uuid, usize>,
+    /// Residents whose data was erased (`ResidentErased` in the log): their keys are wiped and never taken again.
+    erased: HashSet<ResidentId>,
     /// The devices enrolled with this hub (allowed to push and pull).
     enrolled: HashSet<DeviceId>,
 }
@@ -111,7 +114,8 @@ impl HubLog {
             problems: Vec::new(),
             recent: VecDeque::new(),
             keys: Vec::new(),
-            key_ids: HashSet::new(),
+            key_positions: HashMap::new(),
+            erased: HashSet::new(),
             enrolled: HashSet::new(),
         };
         log.tips.insert(
@@ -219,6 +223,9 @@ impl HubLog {
         tip.last_seq = envelope.device_seq;
         tip.last_hash = signed.hash();
         self.learn_device(&envelope.body);
+        if let EventBody::ResidentErased { resident } = envelope.body {
+            self.erased.insert(resident);
+        }
         Ok(())
     }
 
@@ -316,10 +323,21 @@ impl HubLog {
                 outcomes.push(outcome);
             }
         }
+        let erasing: Vec<ResidentId> = accepted.iter().filter_map(erased_resident).collect();
+        let erased_keys: Vec<uuid::Uuid> = self
+            .keys
+            .iter()
+            .flatten()
+            .filter(|key| matches!(key.owner, KeyOwner::Resident(r) if erasing.contains(&r)))
+            .map(|key| key.id.0)
+            .collect();
         let keys: Vec<SharedKey> = request
             .keys
             .iter()
-            .filter(|key| !self.key_ids.contains(&key.id.0))
+            .filter(|key| !self.key_positions.contains_key(&key.id.0))
+            .filter(|key| {
+                !matches!(key.owner, KeyOwner::Resident(r) if self.erased.contains(&r) || erasing.contains(&r))
+            })
             .map(shared_key)
             .collect::<Result<_, _>>()?;
         let now = self.clock.now().0;
@@ -339,12 +357,22 @@ impl HubLog {
                 self.storage.put_alarm(self.facility, alarm)?;
             }
         } else {
-            self.commit(&accepted, &keys, &alarms)?;
+            self.commit(&accepted, &keys, &alarms, &erased_keys)?;
             self.tips = tips;
         }
         for key in &keys {
             self.remember_key(key)?;
         }
+        for id in &erased_keys {
+            if let Some(key) = self
+                .key_positions
+                .get(id)
+                .and_then(|at| self.keys.get_mut(*at))
+            {
+                *key = None;
+            }
+        }
+        self.erased.extend(erasing);
         Ok(PushResponse { outcomes })
     }
 
@@ -355,6 +383,7 @@ impl HubLog {
         accepted: &[StoredEvent],
         keys: &[SharedKey],
         alarms: &[Alarm],
+        erased_keys: &[uuid::Uuid],
     ) -> Result<(), HubError> {
         let before = self.tree.len();
         for stored in accepted {
@@ -368,6 +397,7 @@ impl HubLog {
                     checkpoint: &checkpoint,
                     keys,
                     alarms,
+                    erased_keys,
                 },
             )?;
             Ok(checkpoint)
@@ -603,7 +633,8 @@ impl HubLog {
         Ok(())
     }
 
-    fn alarm(&mut self, kind: &str, detail: &str) -> Result<(), HubError> {
+    /// Record an alarm for auditors (`kind` short and machine-readable; `detail` without personal data).
+    pub fn alarm(&mut self, kind: &str, detail: &str) -> Result<(), HubError> {
         self.storage.put_alarm(
             self.facility,
             &Alarm {
@@ -624,14 +655,21 @@ impl HubLog {
         }
     }
 
-    /// Keep a stored shared key in memory for pulls.
+    /// Keep a stored shared key in memory for pulls (`None` when it was erased).
     fn remember_key(&mut self, key: &SharedKey) -> Result<(), HubError> {
-        if self.key_ids.insert(key.key_id) {
-            self.keys.push(
+        if self.key_positions.contains_key(&key.key_id) {
+            return Ok(());
+        }
+        let wrapped = if key.wrapped.is_empty() {
+            None
+        } else {
+            Some(
                 postcard::from_bytes(&key.wrapped)
                     .map_err(|_| StorageError::Damaged("shared key".into()))?,
-            );
-        }
+            )
+        };
+        self.key_positions.insert(key.key_id, self.keys.len());
+        self.keys.push(wrapped);
         Ok(())
     }
 
@@ -663,6 +701,11 @@ impl HubLog {
         self.tips.get(&device).map_or(0, |tip| tip.last_seq)
     }
 
+    /// Whether the keys of `owner` are erased (a resident whose `ResidentErased` is in the log).
+    pub fn is_erased(&self, owner: KeyOwner) -> bool {
+        matches!(owner, KeyOwner::Resident(resident) if self.erased.contains(&resident))
+    }
+
     /// Whether `device` enrolled with this hub.
     pub fn is_enrolled(&self, device: DeviceId) -> bool {
         self.enrolled.contains(&device)
@@ -681,6 +724,7 @@ impl HubLog {
             .keys
             .iter()
             .skip(usize::try_from(request.keys_from).unwrap_or(usize::MAX))
+            .flatten()
             .cloned()
             .collect();
         let consistency = if request.known_size <= size {
@@ -709,6 +753,7 @@ impl HubLog {
                 })
                 .collect(),
             keys,
+            keys_next: self.keys.len() as u64,
             checkpoint: String::from_utf8_lossy(&self.checkpoint).into_owned(),
             consistency,
             inclusions,
@@ -762,6 +807,14 @@ fn verify_signatures(jobs: &[(&SignedEvent, &DevicePublicKey)]) -> Vec<bool> {
             .flat_map(|(part, handle)| handle.join().unwrap_or_else(|_| verify(part)))
             .collect()
     })
+}
+
+/// The resident whose data `event` erases, if it is a `ResidentErased`.
+fn erased_resident(event: &StoredEvent) -> Option<ResidentId> {
+    match event.to_signed().decode().ok()?.body {
+        EventBody::ResidentErased { resident } => Some(resident),
+        _ => None,
+    }
 }
 
 fn shared_key(key: &WrappedKey) -> Result<SharedKey, HubError> {

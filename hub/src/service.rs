@@ -364,10 +364,40 @@ impl Hub {
     /// every push's path): it catches up in batches through [`Hub::catch_up`] — before it is used, and in the
     /// background when the server is idle.
     pub fn push(&mut self, request: &PushRequest) -> Result<PushResponse, ServiceError> {
-        let response = self.log.push(request)?;
-        if !request.keys.is_empty() {
-            self.store.import_keys(&request.keys)?;
+        if request.keys.is_empty() {
+            return Ok(self.log.push(request)?);
         }
+        // Keys are opaque to the log but not to the hub's store: a key that does not open with the facility's data
+        // key would stop every device's import, and an erased resident's key must not come back. Both are left out.
+        let mut keys = Vec::with_capacity(request.keys.len());
+        for key in &request.keys {
+            if self.log.is_erased(key.owner) {
+                continue;
+            }
+            if self.store.key_opens(key) {
+                keys.push(key.clone());
+            } else {
+                self.log.alarm(
+                    "bad_key",
+                    &format!(
+                        "device {} shared key {} that does not open with the facility's data key; it was left out",
+                        request.device, key.id.0
+                    ),
+                )?;
+            }
+        }
+        let request = PushRequest {
+            device: request.device,
+            events: request.events.clone(),
+            keys,
+        };
+        let response = self.log.push(&request)?;
+        let keys: Vec<_> = request
+            .keys
+            .into_iter()
+            .filter(|key| !self.log.is_erased(key.owner))
+            .collect();
+        self.store.import_keys(&keys)?;
         Ok(response)
     }
 

@@ -162,7 +162,7 @@ conformance! {
         shared_keys_are_kept_once_in_the_order_first_stored,
         alarms_are_listed_oldest_first,
         two_facilities_never_see_each_other,
-        a_log_append_stores_events_checkpoint_keys_and_alarms_together_or_nothing,
+        a_log_append_stores_events_checkpoint_keys_alarms_and_erasures_together_or_nothing,
         events_are_found_by_a_list_of_ids_in_index_order,
     ],
     backend: [
@@ -249,7 +249,7 @@ fn log(storage: &mut dyn HubStorage, facility: FacilityId) -> Vec<StoredEvent> {
 // Suites
 // ---------------------------------------------------------------------------------------------------------------
 
-fn a_log_append_stores_events_checkpoint_keys_and_alarms_together_or_nothing(
+fn a_log_append_stores_events_checkpoint_keys_alarms_and_erasures_together_or_nothing(
     storage: &mut dyn HubStorage,
 ) {
     let facility = served(storage, "f");
@@ -273,6 +273,7 @@ fn a_log_append_stores_events_checkpoint_keys_and_alarms_together_or_nothing(
                 checkpoint: &checkpoint_2,
                 keys: &first_keys,
                 alarms: &[alarm("first")],
+                erased_keys: &[],
             },
         )
         .unwrap();
@@ -296,6 +297,7 @@ fn a_log_append_stores_events_checkpoint_keys_and_alarms_together_or_nothing(
             },
             keys: &[key("k2")],
             alarms: &[alarm("second")],
+            erased_keys: &[first_keys[0].key_id],
         },
     ));
     assert!(message.contains("nothing was appended"), "{message}");
@@ -311,6 +313,7 @@ fn a_log_append_stores_events_checkpoint_keys_and_alarms_together_or_nothing(
             },
             keys: &[key("k3")],
             alarms: &[alarm("third")],
+            erased_keys: &[],
         },
     ));
     assert_eq!(log(storage, facility), first.to_vec());
@@ -326,6 +329,7 @@ fn a_log_append_stores_events_checkpoint_keys_and_alarms_together_or_nothing(
         size: 3,
         note: b"size 3".to_vec(),
     };
+    // An erased key keeps its place with its bytes wiped; storing it again does not bring it back.
     let second_keys = [first_keys[0].clone(), key("k4")];
     storage
         .append(
@@ -335,6 +339,7 @@ fn a_log_append_stores_events_checkpoint_keys_and_alarms_together_or_nothing(
                 checkpoint: &checkpoint_3,
                 keys: &second_keys,
                 alarms: &[],
+                erased_keys: &[first_keys[0].key_id],
             },
         )
         .unwrap();
@@ -343,7 +348,16 @@ fn a_log_append_stores_events_checkpoint_keys_and_alarms_together_or_nothing(
         storage.latest_checkpoint(facility).unwrap(),
         Some(checkpoint_3)
     );
-    assert_eq!(storage.keys(facility).unwrap(), second_keys.to_vec());
+    let erased = SharedKey {
+        key_id: first_keys[0].key_id,
+        wrapped: Vec::new(),
+    };
+    assert_eq!(
+        storage.keys(facility).unwrap(),
+        vec![erased.clone(), second_keys[1].clone()]
+    );
+    storage.put_keys(facility, &first_keys).unwrap();
+    assert_eq!(storage.keys(facility).unwrap()[0], erased);
 }
 
 fn events_are_found_by_a_list_of_ids_in_index_order(storage: &mut dyn HubStorage) {
@@ -431,6 +445,7 @@ fn every_facility_scoped_method_refuses_an_unknown_facility(storage: &mut dyn Hu
                 },
                 keys: &[],
                 alarms: &[],
+                erased_keys: &[],
             },
         ),
         "append",

@@ -5,6 +5,7 @@
 mod common;
 
 use azukari_core::clock::{Clock, ManualClock, Timestamp};
+use azukari_core::crypto::{KeyOwner, WrappedKey};
 use azukari_core::ledger::EventBody;
 use azukari_core::model::{Purpose, RequestId};
 use azukari_core::store::StoreError;
@@ -194,4 +195,92 @@ fn a_device_whose_clock_is_far_off_is_told_to_set_it_and_syncs_once_it_has() {
     phone_clock.advance_minutes(50);
     sync(&mut phone, &hub, 0).unwrap();
     assert_eq!(phone.head().length, size);
+}
+
+#[test]
+fn erasing_a_resident_wipes_their_keys_at_the_hub_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(common::start()));
+    let (hub, facility) = common::seeded_hub(dir.path(), 2, clock.clone());
+    let hub = LocalHub::new(hub);
+    let mut tablet = common::enroll(&hub, dir.path(), "tablet", clock.clone());
+    sync(&mut tablet, &hub, 0).unwrap();
+    let (erased, kept) = (facility.residents[0], facility.residents[1]);
+    // (keys of `resident` the hub still holds, keys ever shared)
+    let held = |resident| {
+        hub.with(|h| {
+            let facility = h.log().facility();
+            let keys = h.log().storage().keys(facility).unwrap();
+            let of_resident = keys
+                .iter()
+                .filter(|k| !k.wrapped.is_empty())
+                .map(|k| postcard::from_bytes::<WrappedKey>(&k.wrapped).unwrap())
+                .filter(|k| k.owner == KeyOwner::Resident(resident))
+                .count();
+            (of_resident, keys.len())
+        })
+        .unwrap()
+    };
+    let (before, shared) = held(erased);
+    assert!(before > 0, "the hub holds the resident's keys");
+    let old_key = hub
+        .with(|h| {
+            let facility = h.log().facility();
+            h.log()
+                .storage()
+                .keys(facility)
+                .unwrap()
+                .iter()
+                .map(|k| postcard::from_bytes::<WrappedKey>(&k.wrapped).unwrap())
+                .find(|k| k.owner == KeyOwner::Resident(erased))
+                .unwrap()
+        })
+        .unwrap();
+
+    tablet.erase_resident(Some(facility.admin), erased).unwrap();
+    sync(&mut tablet, &hub, 0).unwrap();
+    assert_eq!(held(erased), (0, shared), "wiped, each keeping its place");
+    assert!(held(kept).0 > 0, "other residents' keys stay");
+
+    // A device enrolled afterwards gets no key of theirs, by enrollment or by pull, and reads the others.
+    let mut late = common::enroll(&hub, dir.path(), "late", clock.clone());
+    sync(&mut late, &hub, 0).unwrap();
+    let record =
+        |store: &azukari_core::store::Store, resident| store.state().residents[&resident].clone();
+    assert!(late.resident_name(&record(&late, kept)).is_ok());
+    assert!(late.resident_name(&record(&late, erased)).is_err());
+    assert_eq!(late.state(), tablet.state());
+
+    // A key of the erased resident pushed later (by a device that was offline) is not taken back, and a forged key
+    // (another's bytes under a new id, which would stop every device's import) is left out with an alarm.
+    let kept_keys = held(kept).0;
+    let again = azukari_core::sync::protocol::PushRequest {
+        device: tablet.device_id(),
+        events: Vec::new(),
+        keys: vec![
+            old_key.clone(),
+            WrappedKey {
+                id: azukari_core::crypto::KeyId(uuid::Uuid::new_v4()),
+                owner: KeyOwner::Resident(kept),
+                ..old_key
+            },
+        ],
+    };
+    let auth = tablet
+        .authorize_request(Route::Push, &request_body(&again).unwrap())
+        .unwrap();
+    hub.push(&again, &auth).unwrap();
+    assert_eq!(held(erased), (0, shared));
+    assert_eq!(held(kept).0, kept_keys);
+    let alarms = hub
+        .with(|h| {
+            let facility = h.log().facility();
+            h.log().storage().alarms(facility).unwrap()
+        })
+        .unwrap();
+    assert_eq!(
+        alarms.iter().filter(|a| a.kind == "bad_key").count(),
+        1,
+        "{alarms:?}"
+    );
 }

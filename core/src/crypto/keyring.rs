@@ -208,6 +208,11 @@ impl KeyRing {
         Ok(added)
     }
 
+    /// Whether `row` opens with this facility's data key (what [`KeyRing::import`] needs of every key).
+    pub fn opens(&self, row: &WrappedKey) -> bool {
+        self.unwrap_key(row).is_ok()
+    }
+
     fn unwrap_key(&self, row: &WrappedKey) -> Result<SecretKey, CryptoError> {
         let plain = open_with(
             &self.data_key,

@@ -276,6 +276,12 @@ impl Store {
             .collect())
     }
 
+    /// Whether a shared key opens with the facility's data key (a key that does not would stop every device's
+    /// import: the hub refuses it).
+    pub fn key_opens(&self, key: &WrappedKey) -> bool {
+        self.ring.opens(key)
+    }
+
     /// Take in content keys shared by the facility's other devices. Returns how many were new. A key that does not
     /// unwrap under this facility's data key is refused and nothing is written.
     pub fn import_keys(&mut self, keys: &[WrappedKey]) -> Result<usize, StoreError> {

@@ -245,7 +245,7 @@ fn pull(
         }
 
         store.import_keys(&response.keys)?;
-        state.keys_seen += response.keys.len() as u64;
+        state.keys_seen = response.keys_next.max(state.keys_seen);
         let batch: Vec<SignedEvent> = response
             .events
             .iter()

@@ -125,8 +125,10 @@ pub struct InclusionProofWire {
 pub struct PullResponse {
     /// Events from `from`, in index order.
     pub events: Vec<IndexedEvent>,
-    /// Shared keys from `keys_from`, in the order the hub received them.
+    /// Shared keys from `keys_from`, in the order the hub received them (keys of erased residents left out).
     pub keys: Vec<WrappedKey>,
+    /// Where the next pull's `keys_from` starts (the hub's count of keys ever shared, erased ones included).
+    pub keys_next: u64,
     /// The signed checkpoint (C2SP signed note, UTF-8).
     pub checkpoint: String,
     /// Consistency proof from the tree of `known_size` leaves to the checkpoint's tree.

@@ -145,7 +145,8 @@ pub enum TokenUse {
 pub struct SharedKey {
     /// The key's id (unique per facility).
     pub key_id: uuid::Uuid,
-    /// The postcard-encoded `azukari_core::crypto::WrappedKey`.
+    /// The postcard-encoded `azukari_core::crypto::WrappedKey`; empty once erased (the key keeps its place in the
+    /// list, so devices' positions in it stay valid).
     pub wrapped: Vec<u8>,
 }
 
@@ -172,6 +173,8 @@ pub struct LogAppend<'a> {
     pub keys: &'a [SharedKey],
     /// Alarms raised while checking the push (as for [`HubStorage::put_alarm`]).
     pub alarms: &'a [Alarm],
+    /// Shared keys to erase (their residents' data erased by an event of this push): their bytes are wiped.
+    pub erased_keys: &'a [uuid::Uuid],
 }
 
 /// The hub's storage. Every method is blocking and atomic.
@@ -255,7 +258,7 @@ pub trait HubStorage: Send {
 
     /// Keep shared content keys; a key id already stored is left as it is (idempotent).
     fn put_keys(&mut self, facility: FacilityId, keys: &[SharedKey]) -> Result<(), StorageError>;
-    /// Every shared content key, in the order first stored.
+    /// Every shared content key, in the order first stored; an erased key keeps its place with empty `wrapped`.
     fn keys(&mut self, facility: FacilityId) -> Result<Vec<SharedKey>, StorageError>;
 
     /// Record an alarm.

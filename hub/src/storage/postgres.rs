@@ -463,6 +463,17 @@ impl HubStorage for PostgresStorage {
         for alarm in append.alarms {
             insert_alarm(&mut tx, facility, alarm)?;
         }
+        if !append.erased_keys.is_empty() {
+            let ids: Vec<String> = append
+                .erased_keys
+                .iter()
+                .map(|id| id.hyphenated().to_string())
+                .collect();
+            tx.execute(
+                "UPDATE shared_keys SET wrapped = ''::bytea WHERE facility_id = $1 AND key_id = ANY($2)",
+                &[&facility.to_string(), &ids],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }

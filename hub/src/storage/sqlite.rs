@@ -509,6 +509,16 @@ impl HubStorage for SqliteStorage {
         for alarm in append.alarms {
             insert_alarm(&tx, facility, alarm)?;
         }
+        let mut erase = tx.prepare_cached(
+            "UPDATE shared_keys SET wrapped = x'' WHERE facility_id = ?1 AND key_id = ?2",
+        )?;
+        for key_id in append.erased_keys {
+            erase.execute(params![
+                facility.to_string(),
+                key_id.hyphenated().to_string()
+            ])?;
+        }
+        drop(erase);
         tx.commit()?;
         Ok(())
     }
