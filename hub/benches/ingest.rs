@@ -153,19 +153,7 @@ fn run_backend(label: &str, root: &Path, n: usize, open: &dyn Fn(&str) -> Box<dy
     let rows: Vec<StoredEvent> = events
         .iter()
         .enumerate()
-        .map(|(index, signed)| {
-            let envelope = signed.decode().unwrap();
-            StoredEvent {
-                index: index as u64,
-                event_id: envelope.event_id,
-                device: envelope.device,
-                device_seq: envelope.device_seq,
-                hash: signed.hash().0,
-                bytes: signed.bytes.clone(),
-                signature: signed.signature.0.clone(),
-                received_at,
-            }
-        })
+        .map(|(index, signed)| StoredEvent::from_signed(index as u64, signed, received_at).unwrap())
         .collect();
     let mut raw = open("raw");
     raw.create_facility(&FacilityRecord {

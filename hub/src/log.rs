@@ -598,19 +598,8 @@ impl HubLog {
     }
 
     fn to_stored(&self, index: u64, signed: &SignedEvent) -> Result<StoredEvent, HubError> {
-        let envelope = signed
-            .decode()
-            .map_err(|_| HubError::BadFacility("event decoding"))?;
-        Ok(StoredEvent {
-            index,
-            event_id: envelope.event_id,
-            device: envelope.device,
-            device_seq: envelope.device_seq,
-            hash: signed.hash().0,
-            bytes: signed.bytes.clone(),
-            signature: signed.signature.0.clone(),
-            received_at: self.clock.now().0,
-        })
+        StoredEvent::from_signed(index, signed, self.clock.now().0)
+            .ok_or(HubError::BadFacility("event decoding"))
     }
 
     /// A signed checkpoint for the tree as it is now (not stored yet).

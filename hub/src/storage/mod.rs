@@ -84,6 +84,26 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
+    /// A signed event as the log stores it at `index`, received at `received_at` (Unix milliseconds); `None` if it
+    /// cannot be decoded.
+    pub fn from_signed(
+        index: u64,
+        signed: &azukari_core::ledger::SignedEvent,
+        received_at: i64,
+    ) -> Option<StoredEvent> {
+        let envelope = signed.decode().ok()?;
+        Some(StoredEvent {
+            index,
+            event_id: envelope.event_id,
+            device: envelope.device,
+            device_seq: envelope.device_seq,
+            hash: signed.hash().0,
+            bytes: signed.bytes.clone(),
+            signature: signed.signature.0.clone(),
+            received_at,
+        })
+    }
+
     /// The signed event as devices exchange it.
     pub fn to_signed(&self) -> azukari_core::ledger::SignedEvent {
         azukari_core::ledger::SignedEvent {
