@@ -54,6 +54,24 @@ enum Command {
         #[arg(long)]
         postgres: Option<String>,
     },
+    /// Issue a one-time enrollment QR for a new device (works while the hub serves).
+    Enroll {
+        /// The hub directory.
+        #[arg(long, default_value = "azukari-hub")]
+        dir: PathBuf,
+        /// The device's label, e.g. "2F タブレット".
+        #[arg(long)]
+        label: String,
+        /// The hub's address as devices reach it, e.g. https://hub.local:8443.
+        #[arg(long)]
+        url: String,
+        /// How long the QR works, in minutes.
+        #[arg(long, default_value_t = TOKEN_MINUTES)]
+        minutes: i64,
+        /// The log's PostgreSQL URL, if it is not `DIR/hub.sqlite`.
+        #[arg(long)]
+        postgres: Option<String>,
+    },
     /// A seeded demonstration facility with a week of handovers, in a new directory.
     Demo {
         /// Where to create it (default: a new directory under the system's temporary directory).
@@ -102,6 +120,13 @@ fn main() -> ExitCode {
             listen,
             postgres,
         } => serve(&dir, listen, postgres.as_deref()),
+        Command::Enroll {
+            dir,
+            label,
+            url,
+            minutes,
+            postgres,
+        } => enroll(&dir, &label, &url, minutes, postgres.as_deref()),
         Command::Demo { dir } => run_demo(dir),
         Command::Export {
             dir,
@@ -174,6 +199,46 @@ fn serve(
         .enable_all()
         .build()?;
     runtime.block_on(azukari_hub::server::serve(hub, listen, tls))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Issue an enrollment QR from the hub directory's storage, checkpoint key and certificate.
+fn enroll(
+    dir: &Path,
+    label: &str,
+    url: &str,
+    minutes: i64,
+    postgres: Option<&str>,
+) -> Result<ExitCode, Failure> {
+    let mut storage = storage(dir, postgres)?;
+    let facility =
+        match storage.facilities()?.as_slice() {
+            [only] => only.facility,
+            _ => return Err(
+                "the hub directory serves no facility, or several / このハブの施設が見つかりません"
+                    .into(),
+            ),
+        };
+    let checkpoint_key = std::fs::read_to_string(dir.join("checkpoint.pub"))?;
+    let files = azukari_hub::server::TlsFiles::in_hub_dir(dir);
+    let fingerprint = if files.exist() {
+        Some(files.fingerprint()?)
+    } else {
+        None
+    };
+    let offer = azukari_hub::service::offer_enrollment(
+        storage.as_mut(),
+        facility,
+        label,
+        minutes,
+        SystemClock.now(),
+    )?;
+    let text = offer.qr_text(url, fingerprint.as_deref(), checkpoint_key.trim());
+    println!(
+        "enrollment QR for {label} (valid {minutes} min, one device) / {label} の登録用QR（{minutes}分有効、1台のみ）:"
+    );
+    print_qr(&text)?;
+    println!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -298,7 +363,7 @@ fn run_demo(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
     println!(
         "enrollment QR for the next device (valid {TOKEN_MINUTES} min) / 次の端末の登録用QR（{TOKEN_MINUTES}分有効）:"
     );
-    let text = next_offer.qr_text("http://127.0.0.1:8443", "", &verifier_key);
+    let text = next_offer.qr_text("http://127.0.0.1:8443", None, &verifier_key);
     print_qr(&text)?;
     println!("{text}");
     Ok(ExitCode::SUCCESS)

@@ -23,8 +23,8 @@ use azukari_core::sync::protocol::{
     PushResponse, WireEvent,
 };
 use azukari_core::sync::{
-    AuthError, CheckpointKey, HubTransport, RequestAuth, Route, SyncError, TransportError,
-    answer_enrollment,
+    AuthError, CheckpointKey, EnrollmentInvite, HubTransport, RequestAuth, Route, SyncError,
+    TransportError, answer_enrollment,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -99,29 +99,23 @@ pub struct EnrollmentOffer {
 }
 
 impl EnrollmentOffer {
-    /// The QR code's text: the hub's URL, the certificate fingerprint to pin, the checkpoint key to pin, the token
-    /// and its expiry.
-    pub fn qr_text(&self, hub_url: &str, cert_sha256: &str, checkpoint_key: &str) -> String {
-        format!(
-            "azukari-enroll:v1?hub={}&fp={}&ck={}&token={}&exp={}",
-            percent(hub_url),
-            cert_sha256,
-            percent(checkpoint_key),
-            self.token,
-            self.expires_at
-        )
+    /// The QR code's text (see `azukari_core::sync::EnrollmentInvite`): the hub's URL, the certificate fingerprint
+    /// to pin (none for a loopback `http://` hub), the checkpoint key to pin, the token and its expiry.
+    pub fn qr_text(
+        &self,
+        hub_url: &str,
+        cert_sha256: Option<&str>,
+        checkpoint_key: &str,
+    ) -> String {
+        EnrollmentInvite {
+            hub_url: hub_url.to_string(),
+            cert_sha256: cert_sha256.map(str::to_string),
+            checkpoint_key: checkpoint_key.to_string(),
+            token: self.token.clone(),
+            expires_at: azukari_core::clock::Timestamp(self.expires_at),
+        }
+        .to_qr_text()
     }
-}
-
-fn percent(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// One facility's hub.
@@ -265,25 +259,9 @@ impl Hub {
         label: &str,
         minutes: i64,
     ) -> Result<EnrollmentOffer, ServiceError> {
-        let mut raw = [0u8; 32];
-        getrandom::fill(&mut raw)
-            .map_err(|_| ServiceError::Sync(SyncError::Enrollment("no randomness")))?;
-        let token = URL_SAFE_NO_PAD.encode(raw);
-        let expires_at = self.store.now().plus_minutes(minutes).0;
         let facility = self.log.facility();
-        self.log.storage().put_token(
-            facility,
-            &EnrollmentToken {
-                token_hash: Sha256::digest(token.as_bytes()).into(),
-                label: label.to_string(),
-                expires_at,
-            },
-        )?;
-        Ok(EnrollmentOffer {
-            token,
-            label: label.to_string(),
-            expires_at,
-        })
+        let now = self.store.now();
+        offer_enrollment(self.log.storage(), facility, label, minutes, now)
     }
 
     /// Enroll a device: use its token up, record its registration, publish that, and answer with the facility's
@@ -438,6 +416,36 @@ impl Hub {
         let unpublished = self.store.own_events_after(published)?.len() as u64;
         Ok(self.store.head().length - unpublished)
     }
+}
+
+/// Keep a new one-time enrollment token for a device of `facility` to be labelled `label`, valid for `minutes`
+/// from `now`. Needs only the storage, so an administrator can issue one while the hub serves (`azukari-hub
+/// enroll`).
+pub fn offer_enrollment(
+    storage: &mut dyn HubStorage,
+    facility: azukari_core::model::FacilityId,
+    label: &str,
+    minutes: i64,
+    now: Timestamp,
+) -> Result<EnrollmentOffer, ServiceError> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw)
+        .map_err(|_| ServiceError::Sync(SyncError::Enrollment("no randomness")))?;
+    let token = URL_SAFE_NO_PAD.encode(raw);
+    let expires_at = now.plus_minutes(minutes).0;
+    storage.put_token(
+        facility,
+        &EnrollmentToken {
+            token_hash: Sha256::digest(token.as_bytes()).into(),
+            label: label.to_string(),
+            expires_at,
+        },
+    )?;
+    Ok(EnrollmentOffer {
+        token,
+        label: label.to_string(),
+        expires_at,
+    })
 }
 
 /// A hub reached in process: what the tests and the simulation use instead of HTTPS. It can be switched offline.

@@ -20,6 +20,7 @@ pub mod agent;
 pub mod auth;
 pub mod checkpoint;
 pub mod enroll;
+pub mod invite;
 pub mod merkle;
 pub mod protocol;
 
@@ -27,6 +28,7 @@ pub use agent::{SyncAlarm, SyncReport, SyncState, sync};
 pub use auth::{AuthError, RequestAuth, Route};
 pub use checkpoint::{Checkpoint, CheckpointKey, CheckpointVerifier, origin_for};
 pub use enroll::{PendingEnrollment, answer_enrollment};
+pub use invite::EnrollmentInvite;
 pub use merkle::{MerkleLog, TreeHead, verify_consistency, verify_inclusion};
 
 use crate::store::StoreError;
