@@ -15,6 +15,7 @@ use azukari_core::ledger::LedgerError;
 use azukari_core::qr::{LabelError, QrError};
 use azukari_core::rules::PolicyError;
 use azukari_core::store::StoreError;
+use azukari_core::sync::{SyncError, TransportError};
 
 /// Everything that can go wrong in a call into Azukari. Nothing was written when a call fails, except where a
 /// variant says so. Every variant carries `text`: what to show, in the session's language where the core words
@@ -213,6 +214,28 @@ pub enum AzukariError {
         /// What to show.
         text: String,
     },
+    /// The hub did not answer (offline, timeout): nothing is lost; work on and sync again later.
+    #[error("{text}")]
+    HubUnreachable {
+        /// What to show.
+        text: String,
+    },
+    /// The hub refused the request (a used or expired enrollment QR, a device not enrolled, the device's clock
+    /// far off…): `code` says which, `text` what to do.
+    #[error("{text}")]
+    HubRefused {
+        /// The hub's code, e.g. `clock_skew`, `used_token` (empty when the refusal came from this device).
+        code: String,
+        /// What to show.
+        text: String,
+    },
+    /// The hub's log failed verification (rolled back, rewritten, an event missing, a bad checkpoint or answer):
+    /// the last good state is kept and sync stops. Tell the administrator.
+    #[error("{text}")]
+    HubAlarm {
+        /// What to show.
+        text: String,
+    },
 }
 
 /// Why a scanned QR code was refused, for apps that react differently (e.g. "sync, then scan again").
@@ -250,6 +273,26 @@ pub enum KeyVaultError {
         /// The platform's words (never personal data).
         reason: String,
     },
+}
+
+/// What an app's `HubConnection` reports when no answer came from the hub.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum HubConnectionError {
+    /// No answer: no network, the hub is down, a timeout, or the certificate is not the pinned one (say so in
+    /// `detail`).
+    #[error("the hub cannot be reached: {detail}")]
+    Unreachable {
+        /// The platform's words.
+        detail: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for HubConnectionError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        HubConnectionError::Unreachable {
+            detail: error.reason,
+        }
+    }
 }
 
 /// What an app's `CardTransceiver` reports when a command could not be exchanged with the card.
@@ -406,6 +449,36 @@ impl From<Localized<LabelError>> for AzukariError {
                 AzukariError::UnknownRecord { text }
             }
             _ => AzukariError::LabelSheetFailed { text },
+        }
+    }
+}
+
+impl From<SyncError> for AzukariError {
+    fn from(error: SyncError) -> Self {
+        let text = error.to_string();
+        match error {
+            SyncError::Store(error) => error.into(),
+            SyncError::Transport(TransportError::Unreachable(_)) => {
+                AzukariError::HubUnreachable { text }
+            }
+            SyncError::Transport(TransportError::Refused { message, .. }) => {
+                let code = message
+                    .split_once(": ")
+                    .map(|(code, _)| code.to_string())
+                    .unwrap_or_default();
+                AzukariError::HubRefused { code, text }
+            }
+            SyncError::Refused { code, .. } => AzukariError::HubRefused { code, text },
+            SyncError::NotEnrolled | SyncError::Enrollment(_) => AzukariError::HubRefused {
+                code: String::new(),
+                text,
+            },
+            SyncError::BadCheckpoint(_)
+            | SyncError::Rollback { .. }
+            | SyncError::Fork { .. }
+            | SyncError::NotIncluded { .. }
+            | SyncError::BadProof(_)
+            | SyncError::BadResponse(_) => AzukariError::HubAlarm { text },
         }
     }
 }

@@ -9,6 +9,7 @@
 //! | [`facility`] | create, unlock and lock a facility store; sign-in, locale, alerts, labels, ledger export |
 //! | [`flows`] | one object per screen (handover, approval, consent, audit, incident, setup, board) |
 //! | [`platform`] | the foreign traits the apps implement: `KeyVault`, `CardTransceiver` |
+//! | [`sync`] | join a hub with its enrollment QR, sync through the app's `HubConnection` (HTTP with a pinned certificate) |
 //! | [`views`], [`intents`] | mirrors of the core's view-models and intents (ids as hyphenated UUID strings) |
 //! | [`convert`] | every conversion between core types and the mirrors |
 //! | [`error`] | `AzukariError`, the one error the apps see, and its conversions |
@@ -26,12 +27,14 @@ pub mod facility;
 pub mod flows;
 pub mod intents;
 pub mod platform;
+pub mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod views;
 
-pub use error::{AzukariError, CardIoError, KeyVaultError, QrProblem};
+pub use error::{AzukariError, CardIoError, HubConnectionError, KeyVaultError, QrProblem};
 pub use facility::Facility;
 pub use platform::{CardTransceiver, KeyVault};
+pub use sync::HubConnection;
 
 uniffi::setup_scaffolding!();

@@ -1,5 +1,6 @@
 //! Platform capabilities the apps implement: the key vault that wraps the data key (Android Keystore, iOS
-//! Keychain) and the NFC channel to a tapped card (Android `IsoDep`, iOS `NFCISO7816Tag`). Each foreign trait is
+//! Keychain) and the NFC channel to a tapped card (Android `IsoDep`, iOS `NFCISO7816Tag`). The third, the HTTP
+//! channel to the hub (`HubConnection`), lives with sync in [`crate::sync`]. Each foreign trait is
 //! adapted here to its core trait; the core never knows it talks to Kotlin, Swift or Python.
 //!
 //! **Re-entrance.** The core calls these while it holds the facility (a card is read inside `tapCard`, the key

@@ -526,6 +526,8 @@ def _uniffi_check_contract_api_version(lib):
 def _uniffi_check_api_checksums(lib):
     if lib.uniffi_azukari_ffi_checksum_func_generate_recovery_passphrase() != 54239:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_func_read_enrollment_qr() != 21718:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_func_verify_ledger_export() != 61284:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_approvalinbox_handle() != 58179:
@@ -584,9 +586,15 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_facility_signed_in_staff_id() != 49326:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_facility_sync() != 41862:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_facility_sync_alarms() != 7162:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_facility_verify_ledger() != 53953:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_constructor_facility_create() != 21950:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_constructor_facility_join() != 65181:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_constructor_facility_unlock_with_recovery_passphrase() != 52502:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -599,6 +607,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_azukari_ffi_checksum_method_handoverflow_view() != 53740:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_constructor_handoverflow_new() != 6652:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_hubconnection_post() != 33860:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_incidentflow_handle() != 7657:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -654,6 +664,9 @@ _UniffiLib.ffi_azukari_ffi_uniffi_contract_version.restype = ctypes.c_uint32
 _UniffiLib.uniffi_azukari_ffi_checksum_func_generate_recovery_passphrase.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_func_generate_recovery_passphrase.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_func_read_enrollment_qr.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_func_read_enrollment_qr.restype = ctypes.c_uint16
 _UniffiLib.uniffi_azukari_ffi_checksum_func_verify_ledger_export.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_func_verify_ledger_export.restype = ctypes.c_uint16
@@ -741,12 +754,21 @@ _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_sign_out.restype = ctypes
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_signed_in_staff_id.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_signed_in_staff_id.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_sync.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_sync.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_sync_alarms.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_facility_sync_alarms.restype = ctypes.c_uint16
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_verify_ledger.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_facility_verify_ledger.restype = ctypes.c_uint16
 _UniffiLib.uniffi_azukari_ffi_checksum_constructor_facility_create.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_constructor_facility_create.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_constructor_facility_join.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_constructor_facility_join.restype = ctypes.c_uint16
 _UniffiLib.uniffi_azukari_ffi_checksum_constructor_facility_unlock_with_recovery_passphrase.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_constructor_facility_unlock_with_recovery_passphrase.restype = ctypes.c_uint16
@@ -765,6 +787,9 @@ _UniffiLib.uniffi_azukari_ffi_checksum_method_handoverflow_view.restype = ctypes
 _UniffiLib.uniffi_azukari_ffi_checksum_constructor_handoverflow_new.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_constructor_handoverflow_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_hubconnection_post.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_hubconnection_post.restype = ctypes.c_uint16
 _UniffiLib.uniffi_azukari_ffi_checksum_method_incidentflow_handle.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_incidentflow_handle.restype = ctypes.c_uint16
@@ -802,6 +827,11 @@ _UniffiLib.uniffi_azukari_ffi_fn_func_generate_recovery_passphrase.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_func_generate_recovery_passphrase.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_func_read_enrollment_qr.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_func_read_enrollment_qr.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_azukari_ffi_fn_func_verify_ledger_export.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -962,6 +992,18 @@ _UniffiLib.uniffi_azukari_ffi_fn_method_facility_signed_in_staff_id.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_method_facility_signed_in_staff_id.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_method_facility_sync.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_facility_sync.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_method_facility_sync_alarms.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_facility_sync_alarms.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_azukari_ffi_fn_method_facility_verify_ledger.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -976,6 +1018,14 @@ _UniffiLib.uniffi_azukari_ffi_fn_constructor_facility_create.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_constructor_facility_create.restype = ctypes.c_uint64
+_UniffiLib.uniffi_azukari_ffi_fn_constructor_facility_join.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_constructor_facility_join.restype = ctypes.c_uint64
 _UniffiLib.uniffi_azukari_ffi_fn_constructor_facility_unlock_with_recovery_passphrase.argtypes = (
     _UniffiRustBuffer,
     _UniffiRustBuffer,
@@ -1010,6 +1060,14 @@ _UniffiLib.uniffi_azukari_ffi_fn_constructor_handoverflow_new.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_constructor_handoverflow_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_azukari_ffi_fn_method_hubconnection_post.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_hubconnection_post.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_azukari_ffi_fn_method_incidentflow_handle.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1144,6 +1202,16 @@ _UniffiLib.uniffi_azukari_ffi_fn_free_handoverflow.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_free_handoverflow.restype = None
+_UniffiLib.uniffi_azukari_ffi_fn_clone_hubconnection.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_clone_hubconnection.restype = ctypes.c_uint64
+_UniffiLib.uniffi_azukari_ffi_fn_free_hubconnection.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_free_hubconnection.restype = None
 _UniffiLib.uniffi_azukari_ffi_fn_clone_incidentflow.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1191,6 +1259,23 @@ _UniffiLib.uniffi_azukari_ffi_fn_init_callback_vtable_cardtransceiver.argtypes =
     ctypes.POINTER(_UniffiVTableCallbackInterfaceAzukariFfiCardTransceiver),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_init_callback_vtable_cardtransceiver.restype = None
+_UNIFFI_CALLBACK_INTERFACE_AZUKARI_FFI_HUB_CONNECTION_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,_UniffiRustBuffer,_UniffiRustBuffer,ctypes.POINTER(_UniffiRustBuffer),
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_AZUKARI_FFI_HUB_CONNECTION = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_AZUKARI_FFI_HUB_CONNECTION = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceAzukariFfiHubConnection(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_AZUKARI_FFI_HUB_CONNECTION),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_AZUKARI_FFI_HUB_CONNECTION),
+        ("post", _UNIFFI_CALLBACK_INTERFACE_AZUKARI_FFI_HUB_CONNECTION_METHOD0),
+    ]
+_UniffiLib.uniffi_azukari_ffi_fn_init_callback_vtable_hubconnection.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceAzukariFfiHubConnection),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_init_callback_vtable_hubconnection.restype = None
 _UNIFFI_CALLBACK_INTERFACE_AZUKARI_FFI_KEY_VAULT_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,_UniffiRustBuffer,ctypes.POINTER(_UniffiRustBuffer),
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -4476,6 +4561,64 @@ class _UniffiFfiConverterTypeDecisionView(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.headline, buf)
         _UniffiFfiConverterSequenceTypeReasonView.write(value.reasons, buf)
 
+class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "i64"
+    VALUE_MIN = -2**63
+    VALUE_MAX = 2**63
+
+    @staticmethod
+    def read(buf):
+        return buf.read_i64()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i64(value)
+
+@dataclass
+class EnrollmentQr:
+    """
+    What an enrollment QR tells the app before it joins: where the hub is and which certificate to pin.
+"""
+    def __init__(self, *, hub_url:str, cert_sha256:typing.Optional[str], expires_at_ms:int):
+        self.hub_url = hub_url
+        self.cert_sha256 = cert_sha256
+        self.expires_at_ms = expires_at_ms
+        
+        
+
+    
+    def __str__(self):
+        return "EnrollmentQr(hub_url={}, cert_sha256={}, expires_at_ms={})".format(self.hub_url, self.cert_sha256, self.expires_at_ms)
+    def __eq__(self, other):
+        if self.hub_url != other.hub_url:
+            return False
+        if self.cert_sha256 != other.cert_sha256:
+            return False
+        if self.expires_at_ms != other.expires_at_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeEnrollmentQr(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return EnrollmentQr(
+            hub_url=_UniffiFfiConverterString.read(buf),
+            cert_sha256=_UniffiFfiConverterOptionalString.read(buf),
+            expires_at_ms=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.hub_url)
+        _UniffiFfiConverterOptionalString.check_lower(value.cert_sha256)
+        _UniffiFfiConverterInt64.check_lower(value.expires_at_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.hub_url, buf)
+        _UniffiFfiConverterOptionalString.write(value.cert_sha256, buf)
+        _UniffiFfiConverterInt64.write(value.expires_at_ms, buf)
+
 
 
 
@@ -5014,6 +5157,117 @@ class _UniffiFfiConverterTypeHandoverView(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.card_check, buf)
         _UniffiFfiConverterOptionalString.write(value.confirm, buf)
         _UniffiFfiConverterOptionalTypeNotice.write(value.notice, buf)
+
+@dataclass
+class HttpHeader:
+    """
+    One HTTP header.
+"""
+    def __init__(self, *, name:str, value:str):
+        self.name = name
+        self.value = value
+        
+        
+
+    
+    def __str__(self):
+        return "HttpHeader(name={}, value={})".format(self.name, self.value)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.value != other.value:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeHttpHeader(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return HttpHeader(
+            name=_UniffiFfiConverterString.read(buf),
+            value=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterString.check_lower(value.value)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterString.write(value.value, buf)
+
+class _UniffiFfiConverterUInt16(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u16"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**16
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u16()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u16(value)
+
+class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        size = buf.read_i32()
+        if size < 0:
+            raise InternalError("Unexpected negative byte string length")
+        return buf.read(size)
+
+    @staticmethod
+    def check_lower(value):
+        try:
+            memoryview(value)
+        except TypeError:
+            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i32(len(value))
+        buf.write(value)
+
+@dataclass
+class HttpResponse:
+    """
+    The hub's HTTP answer.
+"""
+    def __init__(self, *, status:int, body:bytes):
+        self.status = status
+        self.body = body
+        
+        
+
+    
+    def __str__(self):
+        return "HttpResponse(status={}, body={})".format(self.status, self.body)
+    def __eq__(self, other):
+        if self.status != other.status:
+            return False
+        if self.body != other.body:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeHttpResponse(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return HttpResponse(
+            status=_UniffiFfiConverterUInt16.read(buf),
+            body=_UniffiFfiConverterBytes.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt16.check_lower(value.status)
+        _UniffiFfiConverterBytes.check_lower(value.body)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt16.write(value.status, buf)
+        _UniffiFfiConverterBytes.write(value.body, buf)
 
 
 
@@ -6043,26 +6297,6 @@ class _UniffiFfiConverterSequenceTypeIssuedLabel(_UniffiConverterRustBuffer):
         return [
             _UniffiFfiConverterTypeIssuedLabel.read(buf) for i in range(count)
         ]
-
-class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        size = buf.read_i32()
-        if size < 0:
-            raise InternalError("Unexpected negative byte string length")
-        return buf.read(size)
-
-    @staticmethod
-    def check_lower(value):
-        try:
-            memoryview(value)
-        except TypeError:
-            raise TypeError("a bytes-like object is required, not {!r}".format(type(value).__name__))
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_i32(len(value))
-        buf.write(value)
 
 class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
     @classmethod
@@ -7915,6 +8149,57 @@ class _UniffiFfiConverterTypeSetupView(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.policy_text, buf)
         _UniffiFfiConverterOptionalTypeSetupDone.write(value.last_done, buf)
 
+@dataclass
+class SyncSummary:
+    """
+    What one sync did.
+"""
+    def __init__(self, *, pushed:int, pulled:int, waiting:bool, log_size:int):
+        self.pushed = pushed
+        self.pulled = pulled
+        self.waiting = waiting
+        self.log_size = log_size
+        
+        
+
+    
+    def __str__(self):
+        return "SyncSummary(pushed={}, pulled={}, waiting={}, log_size={})".format(self.pushed, self.pulled, self.waiting, self.log_size)
+    def __eq__(self, other):
+        if self.pushed != other.pushed:
+            return False
+        if self.pulled != other.pulled:
+            return False
+        if self.waiting != other.waiting:
+            return False
+        if self.log_size != other.log_size:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeSyncSummary(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return SyncSummary(
+            pushed=_UniffiFfiConverterUInt32.read(buf),
+            pulled=_UniffiFfiConverterUInt32.read(buf),
+            waiting=_UniffiFfiConverterBoolean.read(buf),
+            log_size=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.pushed)
+        _UniffiFfiConverterUInt32.check_lower(value.pulled)
+        _UniffiFfiConverterBoolean.check_lower(value.waiting)
+        _UniffiFfiConverterUInt64.check_lower(value.log_size)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.pushed, buf)
+        _UniffiFfiConverterUInt32.write(value.pulled, buf)
+        _UniffiFfiConverterBoolean.write(value.waiting, buf)
+        _UniffiFfiConverterUInt64.write(value.log_size, buf)
+
 
 
 
@@ -8929,6 +9214,52 @@ class AzukariError:  # type: ignore
         def __repr__(self):
             return "AzukariError.StorageFailure({})".format(str(self))
     _UniffiTempAzukariError.StorageFailure = StorageFailure # type: ignore
+    class HubUnreachable(_UniffiTempAzukariError):
+        """
+        The hub did not answer (offline, timeout): nothing is lost; work on and sync again later.
+"""
+        
+        def __init__(self, text):
+            super().__init__(", ".join([
+                "text={!r}".format(text),
+            ]))
+            self.text = text
+
+        def __repr__(self):
+            return "AzukariError.HubUnreachable({})".format(str(self))
+    _UniffiTempAzukariError.HubUnreachable = HubUnreachable # type: ignore
+    class HubRefused(_UniffiTempAzukariError):
+        """
+        The hub refused the request (a used or expired enrollment QR, a device not enrolled, the device's clock
+        far off…): `code` says which, `text` what to do.
+"""
+        
+        def __init__(self, code, text):
+            super().__init__(", ".join([
+                "code={!r}".format(code),
+                "text={!r}".format(text),
+            ]))
+            self.code = code
+            self.text = text
+
+        def __repr__(self):
+            return "AzukariError.HubRefused({})".format(str(self))
+    _UniffiTempAzukariError.HubRefused = HubRefused # type: ignore
+    class HubAlarm(_UniffiTempAzukariError):
+        """
+        The hub's log failed verification (rolled back, rewritten, an event missing, a bad checkpoint or answer):
+        the last good state is kept and sync stops. Tell the administrator.
+"""
+        
+        def __init__(self, text):
+            super().__init__(", ".join([
+                "text={!r}".format(text),
+            ]))
+            self.text = text
+
+        def __repr__(self):
+            return "AzukariError.HubAlarm({})".format(str(self))
+    _UniffiTempAzukariError.HubAlarm = HubAlarm # type: ignore
 
 AzukariError = _UniffiTempAzukariError # type: ignore
 del _UniffiTempAzukariError
@@ -9062,6 +9393,19 @@ class _UniffiFfiConverterTypeAzukariError(_UniffiConverterRustBuffer):
             return AzukariError.StorageFailure(
                 _UniffiFfiConverterString.read(buf),
             )
+        if variant == 31:
+            return AzukariError.HubUnreachable(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 32:
+            return AzukariError.HubRefused(
+                _UniffiFfiConverterString.read(buf),
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 33:
+            return AzukariError.HubAlarm(
+                _UniffiFfiConverterString.read(buf),
+            )
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -9160,6 +9504,16 @@ class _UniffiFfiConverterTypeAzukariError(_UniffiConverterRustBuffer):
         if isinstance(value, AzukariError.StorageFailure):
             _UniffiFfiConverterString.check_lower(value.text)
             return
+        if isinstance(value, AzukariError.HubUnreachable):
+            _UniffiFfiConverterString.check_lower(value.text)
+            return
+        if isinstance(value, AzukariError.HubRefused):
+            _UniffiFfiConverterString.check_lower(value.code)
+            _UniffiFfiConverterString.check_lower(value.text)
+            return
+        if isinstance(value, AzukariError.HubAlarm):
+            _UniffiFfiConverterString.check_lower(value.text)
+            return
 
     @staticmethod
     def write(value, buf):
@@ -9256,6 +9610,16 @@ class _UniffiFfiConverterTypeAzukariError(_UniffiConverterRustBuffer):
             _UniffiFfiConverterString.write(value.text, buf)
         if isinstance(value, AzukariError.StorageFailure):
             buf.write_i32(30)
+            _UniffiFfiConverterString.write(value.text, buf)
+        if isinstance(value, AzukariError.HubUnreachable):
+            buf.write_i32(31)
+            _UniffiFfiConverterString.write(value.text, buf)
+        if isinstance(value, AzukariError.HubRefused):
+            buf.write_i32(32)
+            _UniffiFfiConverterString.write(value.code, buf)
+            _UniffiFfiConverterString.write(value.text, buf)
+        if isinstance(value, AzukariError.HubAlarm):
+            buf.write_i32(33)
             _UniffiFfiConverterString.write(value.text, buf)
 
 
@@ -10364,6 +10728,69 @@ class _UniffiFfiConverterTypeHandoverIntent(_UniffiConverterRustBuffer):
             buf.write_i32(10)
 
 
+
+
+
+# HubConnectionError
+# We want to define each variant as a nested class that's also a subclass,
+# which is tricky in Python.  To accomplish this we're going to create each
+# class separately, then manually add the child classes to the base class's
+# __dict__.  All of this happens in dummy class to avoid polluting the module
+# namespace.
+class HubConnectionError(Exception):
+    """
+    What an app's `HubConnection` reports when no answer came from the hub.
+"""
+    pass
+
+_UniffiTempHubConnectionError = HubConnectionError
+
+class HubConnectionError:  # type: ignore
+    """
+    What an app's `HubConnection` reports when no answer came from the hub.
+"""
+    
+    class Unreachable(_UniffiTempHubConnectionError):
+        """
+        No answer: no network, the hub is down, a timeout, or the certificate is not the pinned one (say so in
+        `detail`).
+"""
+        
+        def __init__(self, detail):
+            super().__init__(", ".join([
+                "detail={!r}".format(detail),
+            ]))
+            self.detail = detail
+
+        def __repr__(self):
+            return "HubConnectionError.Unreachable({})".format(str(self))
+    _UniffiTempHubConnectionError.Unreachable = Unreachable # type: ignore
+
+HubConnectionError = _UniffiTempHubConnectionError # type: ignore
+del _UniffiTempHubConnectionError
+
+
+class _UniffiFfiConverterTypeHubConnectionError(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return HubConnectionError.Unreachable(
+                _UniffiFfiConverterString.read(buf),
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if isinstance(value, HubConnectionError.Unreachable):
+            _UniffiFfiConverterString.check_lower(value.detail)
+            return
+
+    @staticmethod
+    def write(value, buf):
+        if isinstance(value, HubConnectionError.Unreachable):
+            buf.write_i32(1)
+            _UniffiFfiConverterString.write(value.detail, buf)
 
 
 
@@ -12257,6 +12684,188 @@ class _UniffiFfiConverterTypeKeyVault:
     def write(cls, value: KeyVault, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterSequenceTypeHttpHeader(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeHttpHeader.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeHttpHeader.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeHttpHeader.read(buf) for i in range(count)
+        ]
+
+
+class HubConnection():
+    """
+    The device's HTTP channel to its hub. Implemented by the apps: POST `body` (JSON) to the hub's URL joined with
+    `path`, with `Content-Type: application/json` and `headers`, over HTTPS with the hub's certificate pinned to the
+    enrollment QR's fingerprint (plain HTTP only to a loopback hub in development). Return whatever status the hub
+    answers; throw `Unreachable` only when no answer came. A pull may wait up to 30 s for news: allow 40 s.
+    Called on the thread that called `join` or `sync`; it must not call back into Azukari.
+"""
+    
+    def post(self, path: str,headers: typing.List[HttpHeader],body: bytes) -> HttpResponse:
+        """
+        Send one request and return the hub's answer.
+"""
+        raise NotImplementedError
+
+class HubConnectionImpl(HubConnection):
+    """
+    The device's HTTP channel to its hub. Implemented by the apps: POST `body` (JSON) to the hub's URL joined with
+    `path`, with `Content-Type: application/json` and `headers`, over HTTPS with the hub's certificate pinned to the
+    enrollment QR's fingerprint (plain HTTP only to a loopback hub in development). Return whatever status the hub
+    answers; throw `Unreachable` only when no answer came. A pull may wait up to 30 s for news: allow 40 s.
+    Called on the thread that called `join` or `sync`; it must not call back into Azukari.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_free_hubconnection, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_clone_hubconnection, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def post(self, path: str,headers: typing.List[HttpHeader],body: bytes) -> HttpResponse:
+        """
+        Send one request and return the hub's answer.
+"""
+        
+        _UniffiFfiConverterString.check_lower(path)
+
+        _UniffiFfiConverterSequenceTypeHttpHeader.check_lower(headers)
+
+        _UniffiFfiConverterBytes.check_lower(body)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(path),
+            _UniffiFfiConverterSequenceTypeHttpHeader.lower(headers),
+            _UniffiFfiConverterBytes.lower(body),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeHttpResponse.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeHubConnectionError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_hubconnection_post,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplHubConnectionImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_AZUKARI_FFI_HUB_CONNECTION_METHOD0
+    def post(
+            uniffi_handle,
+            path,
+            headers,
+            body,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeHubConnection._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterString.lift(path), _UniffiFfiConverterSequenceTypeHttpHeader.lift(headers), _UniffiFfiConverterBytes.lift(body), )
+            uniffi_method = uniffi_obj.post
+            return uniffi_method(*uniffi_args)
+        def write_return_value(v):
+            uniffi_out_return[0] = _UniffiFfiConverterTypeHttpResponse.lower(v)
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                HubConnectionError,
+                _UniffiFfiConverterTypeHubConnectionError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_AZUKARI_FFI_HUB_CONNECTION
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeHubConnection._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_AZUKARI_FFI_HUB_CONNECTION
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeHubConnection._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceAzukariFfiHubConnection(
+        _uniffi_free,
+        _uniffi_clone,
+        post,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_azukari_ffi_fn_init_callback_vtable_hubconnection(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeHubConnection:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return HubConnectionImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeHubConnection._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: HubConnection):
+        if not isinstance(value, HubConnection):
+            raise TypeError("Expected HubConnection subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: HubConnection):
+         if isinstance(value, HubConnectionImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeHubConnection._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: HubConnection, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
 
 class FacilityProtocol(typing.Protocol):
     """
@@ -12340,6 +12949,19 @@ class FacilityProtocol(typing.Protocol):
         The id of the member of staff signed in, if anyone is.
 """
         raise NotImplementedError
+    def sync(self, hub: HubConnection,wait_ms: int) -> SyncSummary:
+        """
+        Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
+        `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
+        for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
+        rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+"""
+        raise NotImplementedError
+    def sync_alarms(self, ) -> typing.List[str]:
+        """
+        The alarms raised about the hub so far (newest last), as the administrator must read them.
+"""
+        raise NotImplementedError
     def verify_ledger(self, ) -> LedgerReport:
         """
         Verify every signature and hash chain of the local ledger against the facility's trust anchor and the
@@ -12383,6 +13005,36 @@ class Facility(FacilityProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_azukari_ffi_fn_constructor_facility_create,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    @classmethod
+    def join(cls, qr_text: str,path: str,vault: KeyVault,hub: HubConnection) -> Facility:
+        """
+        Join the facility of the hub whose enrollment QR was scanned: present its one-time token through `hub`,
+        create this device's store at `path` (a file that must not exist yet) protected by `vault`, with the hub's
+        checkpoint key pinned. Nobody is signed in, and the device can record nothing until its registration
+        arrives: call `sync` next. Blocking: call off the UI thread.
+"""
+        
+        _UniffiFfiConverterString.check_lower(qr_text)
+
+        _UniffiFfiConverterString.check_lower(path)
+
+        _UniffiFfiConverterTypeKeyVault.check_lower(vault)
+
+        _UniffiFfiConverterTypeHubConnection.check_lower(hub)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(qr_text),
+            _UniffiFfiConverterString.lower(path),
+            _UniffiFfiConverterTypeKeyVault.lower(vault),
+            _UniffiFfiConverterTypeHubConnection.lower(hub),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeFacility.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_constructor_facility_join,
             *_uniffi_lowered_args,
         )
         return cls._uniffi_make_instance(_uniffi_ffi_result)
@@ -12690,6 +13342,45 @@ class Facility(FacilityProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_azukari_ffi_fn_method_facility_signed_in_staff_id,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def sync(self, hub: HubConnection,wait_ms: int) -> SyncSummary:
+        """
+        Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
+        `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
+        for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
+        rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+"""
+        
+        _UniffiFfiConverterTypeHubConnection.check_lower(hub)
+
+        _UniffiFfiConverterUInt64.check_lower(wait_ms)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeHubConnection.lower(hub),
+            _UniffiFfiConverterUInt64.lower(wait_ms),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSyncSummary.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_facility_sync,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def sync_alarms(self, ) -> typing.List[str]:
+        """
+        The alarms raised about the hub so far (newest last), as the administrator must read them.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_facility_sync_alarms,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -13248,6 +13939,23 @@ def generate_recovery_passphrase() -> str:
         *_uniffi_lowered_args,
     )
     return _uniffi_lift_return(_uniffi_ffi_result)
+def read_enrollment_qr(text: str) -> EnrollmentQr:
+    """
+    Read an enrollment QR (to set up the app's [`HubConnection`] before joining).
+"""
+    
+    _UniffiFfiConverterString.check_lower(text)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterString.lower(text),
+    )
+    _uniffi_lift_return = _UniffiFfiConverterTypeEnrollmentQr.lift
+    _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_azukari_ffi_fn_func_read_enrollment_qr,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 def verify_ledger_export(export: LedgerExport) -> LedgerReport:
     """
     Verify an exported ledger offline, as an auditor does: every event's signature and hash chain from the
@@ -13304,6 +14012,7 @@ __all__ = [
     "ConsentIntent",
     "ReleaseTo",
     "HandoverIntent",
+    "HubConnectionError",
     "IncidentIntent",
     "KeyVaultError",
     "LabelLayout",
@@ -13337,9 +14046,12 @@ __all__ = [
     "SignatoryOption",
     "ConsentView",
     "DecisionView",
+    "EnrollmentQr",
     "ItemRow",
     "PurposeOption",
     "HandoverView",
+    "HttpHeader",
+    "HttpResponse",
     "IncidentButton",
     "KindOption",
     "PpcDeadlines",
@@ -13361,7 +14073,9 @@ __all__ = [
     "ShiftChoice",
     "SignatoryChoice",
     "SetupView",
+    "SyncSummary",
     "generate_recovery_passphrase",
+    "read_enrollment_qr",
     "verify_ledger_export",
     "ApprovalInbox",
     "ApprovalInboxProtocol",
@@ -13375,6 +14089,8 @@ __all__ = [
     "ConsentFlowProtocol",
     "KeyVaultImpl",
     "KeyVault",
+    "HubConnectionImpl",
+    "HubConnection",
     "Facility",
     "FacilityProtocol",
     "HandoverFlow",

@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -496,6 +512,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     }
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -1559,6 +1591,19 @@ public protocol FacilityProtocol: AnyObject, Sendable {
      */
     func verifyLedger() throws  -> LedgerReport
     
+    /**
+     * Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
+     * `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
+     * for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
+     * rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+     */
+    func sync(hub: HubConnection, waitMs: UInt64) throws  -> SyncSummary
+    
+    /**
+     * The alarms raised about the hub so far (newest last), as the administrator must read them.
+     */
+    func syncAlarms() throws  -> [String]
+    
 }
 /**
  * A facility's store on this device, unlocked (or locked again). Shared by every screen of the app.
@@ -1658,6 +1703,24 @@ public static func unlockWithVault(path: String, vault: KeyVault)throws  -> Faci
     uniffi_azukari_ffi_fn_constructor_facility_unlock_with_vault(
         FfiConverterString.lower(path),
         FfiConverterTypeKeyVault_lower(vault),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Join the facility of the hub whose enrollment QR was scanned: present its one-time token through `hub`,
+     * create this device's store at `path` (a file that must not exist yet) protected by `vault`, with the hub's
+     * checkpoint key pinned. Nobody is signed in, and the device can record nothing until its registration
+     * arrives: call `sync` next. Blocking: call off the UI thread.
+     */
+public static func join(qrText: String, path: String, vault: KeyVault, hub: HubConnection)throws  -> Facility  {
+    return try  FfiConverterTypeFacility_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_constructor_facility_join(
+        FfiConverterString.lower(qrText),
+        FfiConverterString.lower(path),
+        FfiConverterTypeKeyVault_lower(vault),
+        FfiConverterTypeHubConnection_lower(hub),uniffiCallStatus
     )
 })
 }
@@ -1850,6 +1913,35 @@ open func verifyLedger()throws  -> LedgerReport  {
     return try  FfiConverterTypeLedgerReport_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
         uniffiCallStatus in
     uniffi_azukari_ffi_fn_method_facility_verify_ledger(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
+     * `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
+     * for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
+     * rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+     */
+open func sync(hub: HubConnection, waitMs: UInt64)throws  -> SyncSummary  {
+    return try  FfiConverterTypeSyncSummary_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_facility_sync(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHubConnection_lower(hub),
+        FfiConverterUInt64.lower(waitMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The alarms raised about the hub so far (newest last), as the administrator must read them.
+     */
+open func syncAlarms()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_facility_sync_alarms(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2083,6 +2175,232 @@ public func FfiConverterTypeHandoverFlow_lift(_ handle: UInt64) throws -> Handov
 #endif
 public func FfiConverterTypeHandoverFlow_lower(_ value: HandoverFlow) -> UInt64 {
     return FfiConverterTypeHandoverFlow.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The device's HTTP channel to its hub. Implemented by the apps: POST `body` (JSON) to the hub's URL joined with
+ * `path`, with `Content-Type: application/json` and `headers`, over HTTPS with the hub's certificate pinned to the
+ * enrollment QR's fingerprint (plain HTTP only to a loopback hub in development). Return whatever status the hub
+ * answers; throw `Unreachable` only when no answer came. A pull may wait up to 30 s for news: allow 40 s.
+ * Called on the thread that called `join` or `sync`; it must not call back into Azukari.
+ */
+public protocol HubConnection: AnyObject, Sendable {
+    
+    /**
+     * Send one request and return the hub's answer.
+     */
+    func post(path: String, headers: [HttpHeader], body: Data) throws  -> HttpResponse
+    
+}
+/**
+ * The device's HTTP channel to its hub. Implemented by the apps: POST `body` (JSON) to the hub's URL joined with
+ * `path`, with `Content-Type: application/json` and `headers`, over HTTPS with the hub's certificate pinned to the
+ * enrollment QR's fingerprint (plain HTTP only to a loopback hub in development). Return whatever status the hub
+ * answers; throw `Unreachable` only when no answer came. A pull may wait up to 30 s for news: allow 40 s.
+ * Called on the thread that called `join` or `sync`; it must not call back into Azukari.
+ */
+open class HubConnectionImpl: HubConnection, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_azukari_ffi_fn_clone_hubconnection(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_azukari_ffi_fn_free_hubconnection(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Send one request and return the hub's answer.
+     */
+open func post(path: String, headers: [HttpHeader], body: Data)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeHubConnectionError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_hubconnection_post(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),
+        FfiConverterSequenceTypeHttpHeader.lower(headers),
+        FfiConverterData.lower(body),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHubConnection {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHubConnection = UniffiVTableCallbackInterfaceHubConnection(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHubConnection.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HubConnection: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHubConnection.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HubConnection: handle missing in uniffiClone")
+            }
+        },
+        post: { (
+            uniffiHandle: UInt64,
+            path: RustBuffer,
+            headers: RustBuffer,
+            body: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpResponse in
+                guard let uniffiObj = try? FfiConverterTypeHubConnection.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.post(
+                     path: try FfiConverterString.lift(path),
+                     headers: try FfiConverterSequenceTypeHttpHeader.lift(headers),
+                     body: try FfiConverterData.lift(body)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHubConnectionError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHubConnection> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHubConnection>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHubConnection() {
+    uniffi_azukari_ffi_fn_init_callback_vtable_hubconnection(UniffiCallbackInterfaceHubConnection.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHubConnection: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HubConnection>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HubConnection
+
+    public static func lift(_ handle: UInt64) throws -> HubConnection {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HubConnectionImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HubConnection) -> UInt64 {
+         if let rustImpl = value as? HubConnectionImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HubConnection {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HubConnection, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHubConnection_lift(_ handle: UInt64) throws -> HubConnection {
+    return try FfiConverterTypeHubConnection.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHubConnection_lower(_ value: HubConnection) -> UInt64 {
+    return FfiConverterTypeHubConnection.lower(value)
 }
 
 
@@ -4766,6 +5084,87 @@ public func FfiConverterTypeDiscrepancyView_lower(_ value: DiscrepancyView) -> R
 
 
 /**
+ * What an enrollment QR tells the app before it joins: where the hub is and which certificate to pin.
+ */
+public struct EnrollmentQr: Equatable, Hashable {
+    /**
+     * The hub's URL.
+     */
+    public var hubUrl: String
+    /**
+     * The SHA-256 fingerprint of the hub's certificate (64 hex digits) to pin; `None` for a loopback `http://`
+     * hub in development.
+     */
+    public var certSha256: String?
+    /**
+     * When the QR stops working (Unix milliseconds).
+     */
+    public var expiresAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The hub's URL.
+         */hubUrl: String, 
+        /**
+         * The SHA-256 fingerprint of the hub's certificate (64 hex digits) to pin; `None` for a loopback `http://`
+         * hub in development.
+         */certSha256: String?, 
+        /**
+         * When the QR stops working (Unix milliseconds).
+         */expiresAtMs: Int64) {
+        self.hubUrl = hubUrl
+        self.certSha256 = certSha256
+        self.expiresAtMs = expiresAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EnrollmentQr: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrollmentQr: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrollmentQr {
+        return
+            try EnrollmentQr(
+                hubUrl: FfiConverterString.read(from: &buf), 
+                certSha256: FfiConverterOptionString.read(from: &buf), 
+                expiresAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EnrollmentQr, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.hubUrl, into: &buf)
+        FfiConverterOptionString.write(value.certSha256, into: &buf)
+        FfiConverterInt64.write(value.expiresAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentQr_lift(_ buf: RustBuffer) throws -> EnrollmentQr {
+    return try FfiConverterTypeEnrollmentQr.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrollmentQr_lower(_ value: EnrollmentQr) -> RustBuffer {
+    return FfiConverterTypeEnrollmentQr.lower(value)
+}
+
+
+/**
  * One explained alternative to leaving a PIN with the facility.
  */
 public struct Explanation: Equatable, Hashable {
@@ -5069,6 +5468,144 @@ public func FfiConverterTypeHotline_lift(_ buf: RustBuffer) throws -> Hotline {
 #endif
 public func FfiConverterTypeHotline_lower(_ value: Hotline) -> RustBuffer {
     return FfiConverterTypeHotline.lower(value)
+}
+
+
+/**
+ * One HTTP header.
+ */
+public struct HttpHeader: Equatable, Hashable {
+    /**
+     * Its name, e.g. `azukari-signature`.
+     */
+    public var name: String
+    /**
+     * Its value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its name, e.g. `azukari-signature`.
+         */name: String, 
+        /**
+         * Its value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpHeader: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpHeader {
+        return
+            try HttpHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHeader {
+    return try FfiConverterTypeHttpHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+    return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * The hub's HTTP answer.
+ */
+public struct HttpResponse: Equatable, Hashable {
+    /**
+     * The status code.
+     */
+    public var status: UInt16
+    /**
+     * The body (JSON).
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The status code.
+         */status: UInt16, 
+        /**
+         * The body (JSON).
+         */body: Data) {
+        self.status = status
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
+        return
+            try HttpResponse(
+                status: FfiConverterUInt16.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
 }
 
 
@@ -8104,6 +8641,95 @@ public func FfiConverterTypeStaffRow_lower(_ value: StaffRow) -> RustBuffer {
 
 
 /**
+ * What one sync did.
+ */
+public struct SyncSummary: Equatable, Hashable {
+    /**
+     * This device's events the hub acknowledged.
+     */
+    public var pushed: UInt32
+    /**
+     * Events of other devices taken in.
+     */
+    public var pulled: UInt32
+    /**
+     * Whether some of this device's events wait at the hub for earlier ones (sync again).
+     */
+    public var waiting: Bool
+    /**
+     * The size of the hub's log as verified.
+     */
+    public var logSize: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * This device's events the hub acknowledged.
+         */pushed: UInt32, 
+        /**
+         * Events of other devices taken in.
+         */pulled: UInt32, 
+        /**
+         * Whether some of this device's events wait at the hub for earlier ones (sync again).
+         */waiting: Bool, 
+        /**
+         * The size of the hub's log as verified.
+         */logSize: UInt64) {
+        self.pushed = pushed
+        self.pulled = pulled
+        self.waiting = waiting
+        self.logSize = logSize
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncSummary {
+        return
+            try SyncSummary(
+                pushed: FfiConverterUInt32.read(from: &buf), 
+                pulled: FfiConverterUInt32.read(from: &buf), 
+                waiting: FfiConverterBool.read(from: &buf), 
+                logSize: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncSummary, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.pushed, into: &buf)
+        FfiConverterUInt32.write(value.pulled, into: &buf)
+        FfiConverterBool.write(value.waiting, into: &buf)
+        FfiConverterUInt64.write(value.logSize, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSummary_lift(_ buf: RustBuffer) throws -> SyncSummary {
+    return try FfiConverterTypeSyncSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncSummary_lower(_ value: SyncSummary) -> RustBuffer {
+    return FfiConverterTypeSyncSummary.lower(value)
+}
+
+
+/**
  * What the supervisor does in the approval inbox.
  */
 
@@ -8874,6 +9500,35 @@ enum AzukariError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * What to show.
          */text: String
     )
+    /**
+     * The hub did not answer (offline, timeout): nothing is lost; work on and sync again later.
+     */
+    case HubUnreachable(
+        /**
+         * What to show.
+         */text: String
+    )
+    /**
+     * The hub refused the request (a used or expired enrollment QR, a device not enrolled, the device's clock
+     * far off…): `code` says which, `text` what to do.
+     */
+    case HubRefused(
+        /**
+         * The hub's code, e.g. `clock_skew`, `used_token` (empty when the refusal came from this device).
+         */code: String, 
+        /**
+         * What to show.
+         */text: String
+    )
+    /**
+     * The hub's log failed verification (rolled back, rewritten, an event missing, a bad checkpoint or answer):
+     * the last good state is kept and sync stops. Tell the administrator.
+     */
+    case HubAlarm(
+        /**
+         * What to show.
+         */text: String
+    )
 
     
 
@@ -8995,6 +9650,16 @@ public struct FfiConverterTypeAzukariError: FfiConverterRustBuffer {
             text: try FfiConverterString.read(from: &buf)
             )
         case 30: return .StorageFailure(
+            text: try FfiConverterString.read(from: &buf)
+            )
+        case 31: return .HubUnreachable(
+            text: try FfiConverterString.read(from: &buf)
+            )
+        case 32: return .HubRefused(
+            code: try FfiConverterString.read(from: &buf), 
+            text: try FfiConverterString.read(from: &buf)
+            )
+        case 33: return .HubAlarm(
             text: try FfiConverterString.read(from: &buf)
             )
 
@@ -9160,6 +9825,22 @@ public struct FfiConverterTypeAzukariError: FfiConverterRustBuffer {
         
         case let .StorageFailure(text):
             writeInt(&buf, Int32(30))
+            FfiConverterString.write(text, into: &buf)
+            
+        
+        case let .HubUnreachable(text):
+            writeInt(&buf, Int32(31))
+            FfiConverterString.write(text, into: &buf)
+            
+        
+        case let .HubRefused(code,text):
+            writeInt(&buf, Int32(32))
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(text, into: &buf)
+            
+        
+        case let .HubAlarm(text):
+            writeInt(&buf, Int32(33))
             FfiConverterString.write(text, into: &buf)
             
         }
@@ -10317,6 +10998,91 @@ public func FfiConverterTypeHandoverStep_lower(_ value: HandoverStep) -> RustBuf
     return FfiConverterTypeHandoverStep.lower(value)
 }
 
+
+
+/**
+ * What an app's `HubConnection` reports when no answer came from the hub.
+ */
+public 
+enum HubConnectionError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * No answer: no network, the hub is down, a timeout, or the certificate is not the pinned one (say so in
+     * `detail`).
+     */
+    case Unreachable(
+        /**
+         * The platform's words.
+         */detail: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension HubConnectionError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHubConnectionError: FfiConverterRustBuffer {
+    typealias SwiftType = HubConnectionError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HubConnectionError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Unreachable(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HubConnectionError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Unreachable(detail):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(detail, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHubConnectionError_lift(_ buf: RustBuffer) throws -> HubConnectionError {
+    return try FfiConverterTypeHubConnectionError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHubConnectionError_lower(_ value: HubConnectionError) -> RustBuffer {
+    return FfiConverterTypeHubConnectionError.lower(value)
+}
 
 
 /**
@@ -13457,6 +14223,31 @@ fileprivate struct FfiConverterSequenceTypeExplanation: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [HttpHeader]
+
+    public static func write(_ value: [HttpHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHttpHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HttpHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HttpHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeIncidentButton: FfiConverterRustBuffer {
     typealias SwiftType = [IncidentButton]
 
@@ -14026,6 +14817,17 @@ public func verifyLedgerExport(export: LedgerExport)throws  -> LedgerReport  {
     )
 })
 }
+/**
+ * Read an enrollment QR (to set up the app's [`HubConnection`] before joining).
+ */
+public func readEnrollmentQr(text: String)throws  -> EnrollmentQr  {
+    return try  FfiConverterTypeEnrollmentQr_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_func_read_enrollment_qr(
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -14046,6 +14848,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_func_verify_ledger_export() != 61284) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_func_read_enrollment_qr() != 21718) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_method_facility_alerts() != 23927) {
@@ -14091,6 +14896,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_method_facility_verify_ledger() != 53953) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_method_facility_sync() != 41862) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_method_facility_sync_alarms() != 7162) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_method_approvalinbox_handle() != 58179) {
@@ -14156,6 +14967,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_azukari_ffi_checksum_method_keyvault_unwrap_data_key() != 54030) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_azukari_ffi_checksum_method_hubconnection_post() != 33860) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_azukari_ffi_checksum_constructor_facility_create() != 21950) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14163,6 +14977,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_constructor_facility_unlock_with_vault() != 9217) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_constructor_facility_join() != 65181) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_constructor_approvalinbox_new() != 11237) {
@@ -14191,6 +15008,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitCardTransceiver()
+    uniffiCallbackInitHubConnection()
     uniffiCallbackInitKeyVault()
     return InitializationResult.ok
 }()

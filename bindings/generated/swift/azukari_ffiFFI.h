@@ -264,6 +264,13 @@ typedef void (*UniffiCallbackInterfaceKeyVaultMethod1)(uint64_t, RustBuffer, Rus
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HUB_CONNECTION_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HUB_CONNECTION_METHOD0
+typedef void (*UniffiCallbackInterfaceHubConnectionMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CARD_TRANSCEIVER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CARD_TRANSCEIVER
 typedef struct UniffiVTableCallbackInterfaceCardTransceiver {
@@ -281,6 +288,15 @@ typedef struct UniffiVTableCallbackInterfaceKeyVault {
     UniffiCallbackInterfaceKeyVaultMethod0 _Nonnull wrapDataKey;
     UniffiCallbackInterfaceKeyVaultMethod1 _Nonnull unwrapDataKey;
 } UniffiVTableCallbackInterfaceKeyVault;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HUB_CONNECTION
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HUB_CONNECTION
+typedef struct UniffiVTableCallbackInterfaceHubConnection {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceHubConnectionMethod0 _Nonnull post;
+} UniffiVTableCallbackInterfaceHubConnection;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CLONE_FACILITY
@@ -306,6 +322,11 @@ uint64_t uniffi_azukari_ffi_fn_constructor_facility_unlock_with_recovery_passphr
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CONSTRUCTOR_FACILITY_UNLOCK_WITH_VAULT
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CONSTRUCTOR_FACILITY_UNLOCK_WITH_VAULT
 uint64_t uniffi_azukari_ffi_fn_constructor_facility_unlock_with_vault(RustBuffer path, uint64_t vault, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CONSTRUCTOR_FACILITY_JOIN
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CONSTRUCTOR_FACILITY_JOIN
+uint64_t uniffi_azukari_ffi_fn_constructor_facility_join(RustBuffer qr_text, RustBuffer path, uint64_t vault, uint64_t hub, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_ALERTS
@@ -381,6 +402,16 @@ RustBuffer uniffi_azukari_ffi_fn_method_facility_signed_in_staff_id(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_VERIFY_LEDGER
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_VERIFY_LEDGER
 RustBuffer uniffi_azukari_ffi_fn_method_facility_verify_ledger(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_SYNC
+RustBuffer uniffi_azukari_ffi_fn_method_facility_sync(uint64_t ptr, uint64_t hub, uint64_t wait_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_SYNC_ALARMS
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_FACILITY_SYNC_ALARMS
+RustBuffer uniffi_azukari_ffi_fn_method_facility_sync_alarms(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CLONE_APPROVALINBOX
@@ -628,6 +659,26 @@ RustBuffer uniffi_azukari_ffi_fn_method_keyvault_wrap_data_key(uint64_t ptr, Rus
 RustBuffer uniffi_azukari_ffi_fn_method_keyvault_unwrap_data_key(uint64_t ptr, RustBuffer store_id, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CLONE_HUBCONNECTION
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CLONE_HUBCONNECTION
+uint64_t uniffi_azukari_ffi_fn_clone_hubconnection(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_FREE_HUBCONNECTION
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_FREE_HUBCONNECTION
+void uniffi_azukari_ffi_fn_free_hubconnection(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_INIT_CALLBACK_VTABLE_HUBCONNECTION
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_INIT_CALLBACK_VTABLE_HUBCONNECTION
+void uniffi_azukari_ffi_fn_init_callback_vtable_hubconnection(const UniffiVTableCallbackInterfaceHubConnection* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_HUBCONNECTION_POST
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_HUBCONNECTION_POST
+RustBuffer uniffi_azukari_ffi_fn_method_hubconnection_post(uint64_t ptr, RustBuffer path, RustBuffer headers, RustBuffer body, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_FUNC_GENERATE_RECOVERY_PASSPHRASE
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_FUNC_GENERATE_RECOVERY_PASSPHRASE
 RustBuffer uniffi_azukari_ffi_fn_func_generate_recovery_passphrase(RustCallStatus *_Nonnull out_status
@@ -637,6 +688,11 @@ RustBuffer uniffi_azukari_ffi_fn_func_generate_recovery_passphrase(RustCallStatu
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_FUNC_VERIFY_LEDGER_EXPORT
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_FUNC_VERIFY_LEDGER_EXPORT
 RustBuffer uniffi_azukari_ffi_fn_func_verify_ledger_export(RustBuffer export, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_FUNC_READ_ENROLLMENT_QR
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_FUNC_READ_ENROLLMENT_QR
+RustBuffer uniffi_azukari_ffi_fn_func_read_enrollment_qr(RustBuffer text, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_AZUKARI_FFI_RUSTBUFFER_ALLOC
@@ -911,6 +967,12 @@ uint16_t uniffi_azukari_ffi_checksum_func_verify_ledger_export(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_FUNC_READ_ENROLLMENT_QR
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_FUNC_READ_ENROLLMENT_QR
+uint16_t uniffi_azukari_ffi_checksum_func_read_enrollment_qr(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_ALERTS
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_ALERTS
 uint16_t uniffi_azukari_ffi_checksum_method_facility_alerts(void
@@ -998,6 +1060,18 @@ uint16_t uniffi_azukari_ffi_checksum_method_facility_signed_in_staff_id(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_VERIFY_LEDGER
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_VERIFY_LEDGER
 uint16_t uniffi_azukari_ffi_checksum_method_facility_verify_ledger(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_SYNC
+uint16_t uniffi_azukari_ffi_checksum_method_facility_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_SYNC_ALARMS
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_SYNC_ALARMS
+uint16_t uniffi_azukari_ffi_checksum_method_facility_sync_alarms(void
     
 );
 #endif
@@ -1127,6 +1201,12 @@ uint16_t uniffi_azukari_ffi_checksum_method_keyvault_unwrap_data_key(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_HUBCONNECTION_POST
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_HUBCONNECTION_POST
+uint16_t uniffi_azukari_ffi_checksum_method_hubconnection_post(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_CONSTRUCTOR_FACILITY_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_CONSTRUCTOR_FACILITY_CREATE
 uint16_t uniffi_azukari_ffi_checksum_constructor_facility_create(void
@@ -1142,6 +1222,12 @@ uint16_t uniffi_azukari_ffi_checksum_constructor_facility_unlock_with_recovery_p
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_CONSTRUCTOR_FACILITY_UNLOCK_WITH_VAULT
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_CONSTRUCTOR_FACILITY_UNLOCK_WITH_VAULT
 uint16_t uniffi_azukari_ffi_checksum_constructor_facility_unlock_with_vault(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_CONSTRUCTOR_FACILITY_JOIN
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_CONSTRUCTOR_FACILITY_JOIN
+uint16_t uniffi_azukari_ffi_checksum_constructor_facility_join(void
     
 );
 #endif

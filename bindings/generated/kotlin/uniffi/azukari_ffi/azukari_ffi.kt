@@ -659,6 +659,9 @@ internal interface UniffiCallbackInterfaceKeyVaultMethod0 : com.sun.jna.Callback
 internal interface UniffiCallbackInterfaceKeyVaultMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`storeId`: RustBuffer.ByValue,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceHubConnectionMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`path`: RustBuffer.ByValue,`headers`: RustBuffer.ByValue,`body`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "transceive")
 internal open class UniffiVTableCallbackInterfaceCardTransceiver(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -700,6 +703,25 @@ internal open class UniffiVTableCallbackInterfaceKeyVault(
     }
 
 }
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "post")
+internal open class UniffiVTableCallbackInterfaceHubConnection(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `post`: UniffiCallbackInterfaceHubConnectionMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `post`: UniffiCallbackInterfaceHubConnectionMethod0? = null,
+    ): UniffiVTableCallbackInterfaceHubConnection(`uniffiFree`,`uniffiClone`,`post`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceHubConnection) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `post` = other.`post`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -728,6 +750,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_azukari_ffi_checksum_func_generate_recovery_passphrase(
     ): Int
     external fun uniffi_azukari_ffi_checksum_func_verify_ledger_export(
+    ): Int
+    external fun uniffi_azukari_ffi_checksum_func_read_enrollment_qr(
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_facility_alerts(
     ): Int
@@ -758,6 +782,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_azukari_ffi_checksum_method_facility_signed_in_staff_id(
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_facility_verify_ledger(
+    ): Int
+    external fun uniffi_azukari_ffi_checksum_method_facility_sync(
+    ): Int
+    external fun uniffi_azukari_ffi_checksum_method_facility_sync_alarms(
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_approvalinbox_handle(
     ): Int
@@ -801,11 +829,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_keyvault_unwrap_data_key(
     ): Int
+    external fun uniffi_azukari_ffi_checksum_method_hubconnection_post(
+    ): Int
     external fun uniffi_azukari_ffi_checksum_constructor_facility_create(
     ): Int
     external fun uniffi_azukari_ffi_checksum_constructor_facility_unlock_with_recovery_passphrase(
     ): Int
     external fun uniffi_azukari_ffi_checksum_constructor_facility_unlock_with_vault(
+    ): Int
+    external fun uniffi_azukari_ffi_checksum_constructor_facility_join(
     ): Int
     external fun uniffi_azukari_ffi_checksum_constructor_approvalinbox_new(
     ): Int
@@ -840,6 +872,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "azukari_ffi"))
         uniffiCallbackInterfaceCardTransceiver.register(this)
+        uniffiCallbackInterfaceHubConnection.register(this)
         uniffiCallbackInterfaceKeyVault.register(this)
         
     }
@@ -854,6 +887,8 @@ internal object UniffiLib {
     external fun uniffi_azukari_ffi_fn_constructor_facility_unlock_with_recovery_passphrase(`path`: RustBuffer.ByValue,`recoveryPassphrase`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_azukari_ffi_fn_constructor_facility_unlock_with_vault(`path`: RustBuffer.ByValue,`vault`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_azukari_ffi_fn_constructor_facility_join(`qrText`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`vault`: Long,`hub`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_azukari_ffi_fn_method_facility_alerts(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -884,6 +919,10 @@ internal object UniffiLib {
     external fun uniffi_azukari_ffi_fn_method_facility_signed_in_staff_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_azukari_ffi_fn_method_facility_verify_ledger(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_azukari_ffi_fn_method_facility_sync(`ptr`: Long,`hub`: Long,`waitMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_azukari_ffi_fn_method_facility_sync_alarms(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_azukari_ffi_fn_clone_approvalinbox(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -983,9 +1022,19 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_azukari_ffi_fn_method_keyvault_unwrap_data_key(`ptr`: Long,`storeId`: RustBuffer.ByValue,`wrapped`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_azukari_ffi_fn_clone_hubconnection(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_azukari_ffi_fn_free_hubconnection(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_azukari_ffi_fn_init_callback_vtable_hubconnection(`vtable`: UniffiVTableCallbackInterfaceHubConnection,
+    ): Unit
+    external fun uniffi_azukari_ffi_fn_method_hubconnection_post(`ptr`: Long,`path`: RustBuffer.ByValue,`headers`: RustBuffer.ByValue,`body`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_azukari_ffi_fn_func_generate_recovery_passphrase(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_azukari_ffi_fn_func_verify_ledger_export(`export`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_azukari_ffi_fn_func_read_enrollment_qr(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_azukari_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1112,6 +1161,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_azukari_ffi_checksum_func_verify_ledger_export() and 0xFFFF) != 61284) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_azukari_ffi_checksum_func_read_enrollment_qr() and 0xFFFF) != 21718) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_azukari_ffi_checksum_method_facility_alerts() and 0xFFFF) != 23927) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1155,6 +1207,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_method_facility_verify_ledger() and 0xFFFF) != 53953) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_method_facility_sync() and 0xFFFF) != 41862) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_method_facility_sync_alarms() and 0xFFFF) != 7162) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_method_approvalinbox_handle() and 0xFFFF) != 58179) {
@@ -1220,6 +1278,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_azukari_ffi_checksum_method_keyvault_unwrap_data_key() and 0xFFFF) != 54030) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_azukari_ffi_checksum_method_hubconnection_post() and 0xFFFF) != 33860) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_azukari_ffi_checksum_constructor_facility_create() and 0xFFFF) != 21950) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1227,6 +1288,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_constructor_facility_unlock_with_vault() and 0xFFFF) != 9217) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_constructor_facility_join() and 0xFFFF) != 65181) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_constructor_approvalinbox_new() and 0xFFFF) != 11237) {
@@ -1444,6 +1508,33 @@ private class JavaLangRefCleanable(
 /**
  * @suppress
  */
+public object FfiConverterUShort: FfiConverter<UShort, Short> {
+    override fun lift(value: Short): UShort {
+        return value.toUShort()
+    }
+
+    fun lift(value: Int): UShort {
+        return value.toUShort()
+    }
+
+    override fun read(buf: ByteBuffer): UShort {
+        return lift(buf.getShort())
+    }
+
+    override fun lower(value: UShort): Short {
+        return value.toShort()
+    }
+
+    override fun allocationSize(value: UShort) = 2UL
+
+    override fun write(value: UShort, buf: ByteBuffer) {
+        buf.putShort(value.toShort())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterUInt: FfiConverter<UInt, Int> {
     override fun lift(value: Int): UInt {
         return value.toUInt()
@@ -1484,6 +1575,29 @@ public object FfiConverterULong: FfiConverter<ULong, Long> {
 
     override fun write(value: ULong, buf: ByteBuffer) {
         buf.putLong(value.toLong())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterLong: FfiConverter<Long, Long> {
+    override fun lift(value: Long): Long {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Long {
+        return buf.getLong()
+    }
+
+    override fun lower(value: Long): Long {
+        return value
+    }
+
+    override fun allocationSize(value: Long) = 8UL
+
+    override fun write(value: Long, buf: ByteBuffer) {
+        buf.putLong(value)
     }
 }
 
@@ -3348,6 +3462,19 @@ public interface FacilityInterface {
      */
     fun `verifyLedger`(): LedgerReport
     
+    /**
+     * Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
+     * `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
+     * for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
+     * rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+     */
+    fun `sync`(`hub`: HubConnection, `waitMs`: kotlin.ULong): SyncSummary
+    
+    /**
+     * The alarms raised about the hub so far (newest last), as the administrator must read them.
+     */
+    fun `syncAlarms`(): List<kotlin.String>
+    
     companion object
 }
 
@@ -3721,6 +3848,45 @@ open class Facility: Disposable, AutoCloseable, FacilityInterface
     
 
     
+    /**
+     * Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
+     * `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
+     * for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
+     * rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+     */
+    @Throws(AzukariException::class)override fun `sync`(`hub`: HubConnection, `waitMs`: kotlin.ULong): SyncSummary {
+            return FfiConverterTypeSyncSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(AzukariException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_facility_sync(
+        it,
+        
+        FfiConverterTypeHubConnection.lower(`hub`),
+        FfiConverterULong.lower(`waitMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The alarms raised about the hub so far (newest last), as the administrator must read them.
+     */
+    @Throws(AzukariException::class)override fun `syncAlarms`(): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(AzukariException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_facility_sync_alarms(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
 
     
 
@@ -3782,6 +3948,28 @@ open class Facility: Disposable, AutoCloseable, FacilityInterface
         
         FfiConverterString.lower(`path`),
         FfiConverterTypeKeyVault.lower(`vault`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * Join the facility of the hub whose enrollment QR was scanned: present its one-time token through `hub`,
+     * create this device's store at `path` (a file that must not exist yet) protected by `vault`, with the hub's
+     * checkpoint key pinned. Nobody is signed in, and the device can record nothing until its registration
+     * arrives: call `sync` next. Blocking: call off the UI thread.
+     */
+    @Throws(AzukariException::class) fun `join`(`qrText`: kotlin.String, `path`: kotlin.String, `vault`: KeyVault, `hub`: HubConnection): Facility {
+            return FfiConverterTypeFacility.lift(
+    uniffiRustCallWithError(AzukariException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_constructor_facility_join(
+    
+        
+        FfiConverterString.lower(`qrText`),
+        FfiConverterString.lower(`path`),
+        FfiConverterTypeKeyVault.lower(`vault`),
+        FfiConverterTypeHubConnection.lower(`hub`),_status)
 }
     )
     }
@@ -4146,6 +4334,348 @@ public object FfiConverterTypeHandoverFlow: FfiConverter<HandoverFlow, Long> {
     override fun allocationSize(value: HandoverFlow) = 8UL
 
     override fun write(value: HandoverFlow, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The device's HTTP channel to its hub. Implemented by the apps: POST `body` (JSON) to the hub's URL joined with
+ * `path`, with `Content-Type: application/json` and `headers`, over HTTPS with the hub's certificate pinned to the
+ * enrollment QR's fingerprint (plain HTTP only to a loopback hub in development). Return whatever status the hub
+ * answers; throw `Unreachable` only when no answer came. A pull may wait up to 30 s for news: allow 40 s.
+ * Called on the thread that called `join` or `sync`; it must not call back into Azukari.
+ */
+public interface HubConnection {
+    
+    /**
+     * Send one request and return the hub's answer.
+     */
+    fun `post`(`path`: kotlin.String, `headers`: List<HttpHeader>, `body`: kotlin.ByteArray): HttpResponse
+    
+    companion object
+}
+
+/**
+ * The device's HTTP channel to its hub. Implemented by the apps: POST `body` (JSON) to the hub's URL joined with
+ * `path`, with `Content-Type: application/json` and `headers`, over HTTPS with the hub's certificate pinned to the
+ * enrollment QR's fingerprint (plain HTTP only to a loopback hub in development). Return whatever status the hub
+ * answers; throw `Unreachable` only when no answer came. A pull may wait up to 30 s for news: allow 40 s.
+ * Called on the thread that called `join` or `sync`; it must not call back into Azukari.
+ */
+open class HubConnectionImpl: Disposable, AutoCloseable, HubConnection
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_azukari_ffi_fn_free_hubconnection(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_azukari_ffi_fn_clone_hubconnection(handle, status)
+        }
+    }
+
+    
+    /**
+     * Send one request and return the hub's answer.
+     */
+    @Throws(HubConnectionException::class)override fun `post`(`path`: kotlin.String, `headers`: List<HttpHeader>, `body`: kotlin.ByteArray): HttpResponse {
+            return FfiConverterTypeHttpResponse.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HubConnectionException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_hubconnection_post(
+        it,
+        
+        FfiConverterString.lower(`path`),
+        FfiConverterSequenceTypeHttpHeader.lower(`headers`),
+        FfiConverterByteArray.lower(`body`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceHubConnection {
+    internal object `post`: UniffiCallbackInterfaceHubConnectionMethod0 {
+        override fun callback(`uniffiHandle`: Long,`path`: RustBuffer.ByValue,`headers`: RustBuffer.ByValue,`body`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeHubConnection.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`post`(
+                    FfiConverterString.lift(`path`),
+                    FfiConverterSequenceTypeHttpHeader.lift(`headers`),
+                    FfiConverterByteArray.lift(`body`),
+                )
+            }
+            val writeReturn = { value: HttpResponse -> uniffiOutReturn.setValue(FfiConverterTypeHttpResponse.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HubConnectionException -> FfiConverterTypeHubConnectionError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeHubConnection.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeHubConnection.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceHubConnection.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `post`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_azukari_ffi_fn_init_callback_vtable_hubconnection(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHubConnection: FfiConverter<HubConnection, Long> {
+    internal val handleMap = UniffiHandleMap<HubConnection>()
+
+    override fun lower(value: HubConnection): Long {
+        if (value is HubConnectionImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): HubConnection {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HubConnectionImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): HubConnection {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: HubConnection) = 8UL
+
+    override fun write(value: HubConnection, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -6681,6 +7211,62 @@ public object FfiConverterTypeDiscrepancyView: FfiConverterRustBuffer<Discrepanc
 
 
 /**
+ * What an enrollment QR tells the app before it joins: where the hub is and which certificate to pin.
+ */
+data class EnrollmentQr (
+    /**
+     * The hub's URL.
+     */
+    var `hubUrl`: kotlin.String
+    , 
+    /**
+     * The SHA-256 fingerprint of the hub's certificate (64 hex digits) to pin; `None` for a loopback `http://`
+     * hub in development.
+     */
+    var `certSha256`: kotlin.String?
+    , 
+    /**
+     * When the QR stops working (Unix milliseconds).
+     */
+    var `expiresAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEnrollmentQr: FfiConverterRustBuffer<EnrollmentQr> {
+    override fun read(buf: ByteBuffer): EnrollmentQr {
+        return EnrollmentQr(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EnrollmentQr) = (
+            FfiConverterString.allocationSize(value.`hubUrl`) +
+            FfiConverterOptionalString.allocationSize(value.`certSha256`) +
+            FfiConverterLong.allocationSize(value.`expiresAtMs`)
+    )
+
+    override fun write(value: EnrollmentQr, buf: ByteBuffer) {
+            FfiConverterString.write(value.`hubUrl`, buf)
+            FfiConverterOptionalString.write(value.`certSha256`, buf)
+            FfiConverterLong.write(value.`expiresAtMs`, buf)
+    }
+}
+
+
+
+/**
  * One explained alternative to leaving a PIN with the facility.
  */
 data class Explanation (
@@ -6896,6 +7482,100 @@ public object FfiConverterTypeHotline: FfiConverterRustBuffer<Hotline> {
             FfiConverterString.write(value.`phone`, buf)
             FfiConverterString.write(value.`fax`, buf)
             FfiConverterString.write(value.`text`, buf)
+    }
+}
+
+
+
+/**
+ * One HTTP header.
+ */
+data class HttpHeader (
+    /**
+     * Its name, e.g. `azukari-signature`.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Its value.
+     */
+    var `value`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpHeader: FfiConverterRustBuffer<HttpHeader> {
+    override fun read(buf: ByteBuffer): HttpHeader {
+        return HttpHeader(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpHeader) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`value`)
+    )
+
+    override fun write(value: HttpHeader, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * The hub's HTTP answer.
+ */
+data class HttpResponse (
+    /**
+     * The status code.
+     */
+    var `status`: kotlin.UShort
+    , 
+    /**
+     * The body (JSON).
+     */
+    var `body`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse> {
+    override fun read(buf: ByteBuffer): HttpResponse {
+        return HttpResponse(
+            FfiConverterUShort.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HttpResponse) = (
+            FfiConverterUShort.allocationSize(value.`status`) +
+            FfiConverterByteArray.allocationSize(value.`body`)
+    )
+
+    override fun write(value: HttpResponse, buf: ByteBuffer) {
+            FfiConverterUShort.write(value.`status`, buf)
+            FfiConverterByteArray.write(value.`body`, buf)
     }
 }
 
@@ -9089,6 +9769,69 @@ public object FfiConverterTypeStaffRow: FfiConverterRustBuffer<StaffRow> {
 
 
 /**
+ * What one sync did.
+ */
+data class SyncSummary (
+    /**
+     * This device's events the hub acknowledged.
+     */
+    var `pushed`: kotlin.UInt
+    , 
+    /**
+     * Events of other devices taken in.
+     */
+    var `pulled`: kotlin.UInt
+    , 
+    /**
+     * Whether some of this device's events wait at the hub for earlier ones (sync again).
+     */
+    var `waiting`: kotlin.Boolean
+    , 
+    /**
+     * The size of the hub's log as verified.
+     */
+    var `logSize`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
+    override fun read(buf: ByteBuffer): SyncSummary {
+        return SyncSummary(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncSummary) = (
+            FfiConverterUInt.allocationSize(value.`pushed`) +
+            FfiConverterUInt.allocationSize(value.`pulled`) +
+            FfiConverterBoolean.allocationSize(value.`waiting`) +
+            FfiConverterULong.allocationSize(value.`logSize`)
+    )
+
+    override fun write(value: SyncSummary, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`pushed`, buf)
+            FfiConverterUInt.write(value.`pulled`, buf)
+            FfiConverterBoolean.write(value.`waiting`, buf)
+            FfiConverterULong.write(value.`logSize`, buf)
+    }
+}
+
+
+
+/**
  * What the supervisor does in the approval inbox.
  */
 sealed class ApprovalIntent {
@@ -9987,6 +10730,55 @@ sealed class AzukariException: kotlin.Exception() {
             get() = "text=${ `text` }"
     }
     
+    /**
+     * The hub did not answer (offline, timeout): nothing is lost; work on and sync again later.
+     */
+    class HubUnreachable(
+        
+        /**
+         * What to show.
+         */
+        val `text`: kotlin.String
+        ) : AzukariException() {
+        override val message
+            get() = "text=${ `text` }"
+    }
+    
+    /**
+     * The hub refused the request (a used or expired enrollment QR, a device not enrolled, the device's clock
+     * far off…): `code` says which, `text` what to do.
+     */
+    class HubRefused(
+        
+        /**
+         * The hub's code, e.g. `clock_skew`, `used_token` (empty when the refusal came from this device).
+         */
+        val `code`: kotlin.String, 
+        
+        /**
+         * What to show.
+         */
+        val `text`: kotlin.String
+        ) : AzukariException() {
+        override val message
+            get() = "code=${ `code` }, text=${ `text` }"
+    }
+    
+    /**
+     * The hub's log failed verification (rolled back, rewritten, an event missing, a bad checkpoint or answer):
+     * the last good state is kept and sync stops. Tell the administrator.
+     */
+    class HubAlarm(
+        
+        /**
+         * What to show.
+         */
+        val `text`: kotlin.String
+        ) : AzukariException() {
+        override val message
+            get() = "text=${ `text` }"
+    }
+    
 
     
 
@@ -10098,6 +10890,16 @@ public object FfiConverterTypeAzukariError : FfiConverterRustBuffer<AzukariExcep
                 FfiConverterString.read(buf),
                 )
             30 -> AzukariException.StorageFailure(
+                FfiConverterString.read(buf),
+                )
+            31 -> AzukariException.HubUnreachable(
+                FfiConverterString.read(buf),
+                )
+            32 -> AzukariException.HubRefused(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            33 -> AzukariException.HubAlarm(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -10260,6 +11062,22 @@ public object FfiConverterTypeAzukariError : FfiConverterRustBuffer<AzukariExcep
                 4UL
                 + FfiConverterString.allocationSize(value.`text`)
             )
+            is AzukariException.HubUnreachable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`text`)
+            )
+            is AzukariException.HubRefused -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`code`)
+                + FfiConverterString.allocationSize(value.`text`)
+            )
+            is AzukariException.HubAlarm -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`text`)
+            )
         }
     }
 
@@ -10416,6 +11234,22 @@ public object FfiConverterTypeAzukariError : FfiConverterRustBuffer<AzukariExcep
             }
             is AzukariException.StorageFailure -> {
                 buf.putInt(30)
+                FfiConverterString.write(value.`text`, buf)
+                Unit
+            }
+            is AzukariException.HubUnreachable -> {
+                buf.putInt(31)
+                FfiConverterString.write(value.`text`, buf)
+                Unit
+            }
+            is AzukariException.HubRefused -> {
+                buf.putInt(32)
+                FfiConverterString.write(value.`code`, buf)
+                FfiConverterString.write(value.`text`, buf)
+                Unit
+            }
+            is AzukariException.HubAlarm -> {
+                buf.putInt(33)
                 FfiConverterString.write(value.`text`, buf)
                 Unit
             }
@@ -11495,6 +12329,78 @@ public object FfiConverterTypeHandoverStep: FfiConverterRustBuffer<HandoverStep>
 }
 
 
+
+
+
+
+
+/**
+ * What an app's `HubConnection` reports when no answer came from the hub.
+ */
+sealed class HubConnectionException: kotlin.Exception() {
+    
+    /**
+     * No answer: no network, the hub is down, a timeout, or the certificate is not the pinned one (say so in
+     * `detail`).
+     */
+    class Unreachable(
+        
+        /**
+         * The platform's words.
+         */
+        val `detail`: kotlin.String
+        ) : HubConnectionException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+
+    
+
+
+    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<HubConnectionException> {
+        override fun lift(error_buf: RustBuffer.ByValue): HubConnectionException = FfiConverterTypeHubConnectionError.lift(error_buf)
+    }
+
+    
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHubConnectionError : FfiConverterRustBuffer<HubConnectionException> {
+    override fun read(buf: ByteBuffer): HubConnectionException {
+        
+
+        return when(buf.getInt()) {
+            1 -> HubConnectionException.Unreachable(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: HubConnectionException): ULong {
+        return when(value) {
+            is HubConnectionException.Unreachable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+        }
+    }
+
+    override fun write(value: HubConnectionException, buf: ByteBuffer) {
+        when(value) {
+            is HubConnectionException.Unreachable -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+
+}
 
 
 
@@ -14274,6 +15180,34 @@ public object FfiConverterSequenceTypeExplanation: FfiConverterRustBuffer<List<E
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer<List<HttpHeader>> {
+    override fun read(buf: ByteBuffer): List<HttpHeader> {
+        val len = buf.getInt()
+        return List<HttpHeader>(len) {
+            FfiConverterTypeHttpHeader.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<HttpHeader>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeHttpHeader.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<HttpHeader>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeHttpHeader.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeIncidentButton: FfiConverterRustBuffer<List<IncidentButton>> {
     override fun read(buf: ByteBuffer): List<IncidentButton> {
         val len = buf.getInt()
@@ -14909,6 +15843,21 @@ public object FfiConverterSequenceTypeShift: FfiConverterRustBuffer<List<Shift>>
     
         
         FfiConverterTypeLedgerExport.lower(`export`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Read an enrollment QR (to set up the app's [`HubConnection`] before joining).
+         */
+    @Throws(AzukariException::class) fun `readEnrollmentQr`(`text`: kotlin.String): EnrollmentQr {
+            return FfiConverterTypeEnrollmentQr.lift(
+    uniffiRustCallWithError(AzukariException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_func_read_enrollment_qr(
+    
+        
+        FfiConverterString.lower(`text`),_status)
 }
     )
     }
