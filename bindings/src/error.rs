@@ -461,6 +461,10 @@ impl From<SyncError> for AzukariError {
             SyncError::Transport(TransportError::Unreachable(_)) => {
                 AzukariError::HubUnreachable { text }
             }
+            // The hub failed or is overloaded: like no answer, try again later.
+            SyncError::Transport(TransportError::Refused { status, .. }) if status >= 500 => {
+                AzukariError::HubUnreachable { text }
+            }
             SyncError::Transport(TransportError::Refused { message, .. }) => {
                 let code = message
                     .split_once(": ")

@@ -15,7 +15,7 @@ use azukari_core::sync::protocol::{
 };
 use azukari_core::sync::{
     EnrollmentInvite, HubTransport, PendingEnrollment, RequestAuth, SyncError, SyncState,
-    TransportError, sync,
+    TransportError, sync, wait_request,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -128,23 +128,31 @@ impl Facility {
     }
 
     /// Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
-    /// `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
-    /// for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
-    /// rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+    /// `wait_ms` above 0 then waits that long (at most 30 s) for news when there was none (a supervisor's tablet
+    /// waiting for requests); the facility stays usable from other threads while it waits. Offline, it fails with
+    /// `HubUnreachable` and nothing is lost: sync again later. A hub that rolled back or rewrote its log raises
+    /// `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
     pub fn sync(
         &self,
         hub: Arc<dyn HubConnection>,
         wait_ms: u64,
     ) -> Result<SyncSummary, AzukariError> {
-        self.with_session(|session| {
-            let report = sync(session.store_mut(), &Connection(hub), wait_ms)?;
-            Ok(SyncSummary {
-                pushed: u32::try_from(report.pushed).unwrap_or(u32::MAX),
-                pulled: u32::try_from(report.pulled).unwrap_or(u32::MAX),
-                waiting: report.waiting,
-                log_size: report.tree.size,
-            })
-        })
+        let connection = Connection(hub);
+        let mut summary = self.sync_now(&connection)?;
+        if wait_ms > 0 && summary.pulled == 0 {
+            let (request, auth) =
+                self.with_session(|session| Ok(wait_request(session.store(), wait_ms)?))?;
+            // Outside the facility's lock.
+            connection.pull(&request, &auth).map_err(SyncError::from)?;
+            let after = self.sync_now(&connection)?;
+            summary = SyncSummary {
+                pushed: summary.pushed.saturating_add(after.pushed),
+                pulled: after.pulled,
+                waiting: after.waiting,
+                log_size: after.log_size,
+            };
+        }
+        Ok(summary)
     }
 
     /// The alarms raised about the hub so far (newest last), as the administrator must read them.
@@ -155,6 +163,21 @@ impl Facility {
                 .into_iter()
                 .map(|alarm| alarm.what)
                 .collect())
+        })
+    }
+}
+
+impl Facility {
+    /// One sync without waiting, holding the facility.
+    fn sync_now(&self, connection: &Connection) -> Result<SyncSummary, AzukariError> {
+        self.with_session(|session| {
+            let report = sync(session.store_mut(), connection, 0)?;
+            Ok(SyncSummary {
+                pushed: u32::try_from(report.pushed).unwrap_or(u32::MAX),
+                pulled: u32::try_from(report.pulled).unwrap_or(u32::MAX),
+                waiting: report.waiting,
+                log_size: report.tree.size,
+            })
         })
     }
 }

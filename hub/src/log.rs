@@ -130,6 +130,7 @@ impl HubLog {
         for key in log.storage.keys(facility)? {
             log.remember_key(&key)?;
         }
+        log.wipe_erased_keys()?;
         log.enrolled = log
             .storage
             .devices(facility)?
@@ -331,14 +332,17 @@ impl HubLog {
             .filter(|key| matches!(key.owner, KeyOwner::Resident(r) if erasing.contains(&r)))
             .map(|key| key.id.0)
             .collect();
-        let keys: Vec<SharedKey> = request
+        let new_keys: Vec<&WrappedKey> = request
             .keys
             .iter()
             .filter(|key| !self.key_positions.contains_key(&key.id.0))
             .filter(|key| {
                 !matches!(key.owner, KeyOwner::Resident(r) if self.erased.contains(&r) || erasing.contains(&r))
             })
-            .map(shared_key)
+            .collect();
+        let keys: Vec<SharedKey> = new_keys
+            .iter()
+            .map(|key| shared_key(key))
             .collect::<Result<_, _>>()?;
         let now = self.clock.now().0;
         let alarms: Vec<Alarm> = alarms
@@ -350,28 +354,31 @@ impl HubLog {
             })
             .collect();
         if accepted.is_empty() {
-            if !keys.is_empty() {
-                self.storage.put_keys(self.facility, &keys)?;
-            }
-            for alarm in &alarms {
-                self.storage.put_alarm(self.facility, alarm)?;
+            if !keys.is_empty() || !alarms.is_empty() {
+                // Keys and alarms in one transaction, with the checkpoint the log already has.
+                let checkpoint = StoredCheckpoint {
+                    size: self.tree.len(),
+                    note: self.checkpoint.clone(),
+                };
+                self.storage.append(
+                    self.facility,
+                    &LogAppend {
+                        events: &[],
+                        checkpoint: &checkpoint,
+                        keys: &keys,
+                        alarms: &alarms,
+                        erased_keys: &[],
+                    },
+                )?;
             }
         } else {
             self.commit(&accepted, &keys, &alarms, &erased_keys)?;
             self.tips = tips;
         }
-        for key in &keys {
-            self.remember_key(key)?;
+        for key in new_keys {
+            self.remember(key.id.0, Some(key.clone()));
         }
-        for id in &erased_keys {
-            if let Some(key) = self
-                .key_positions
-                .get(id)
-                .and_then(|at| self.keys.get_mut(*at))
-            {
-                *key = None;
-            }
-        }
+        self.forget_keys(&erased_keys);
         self.erased.extend(erasing);
         Ok(PushResponse { outcomes })
     }
@@ -646,9 +653,6 @@ impl HubLog {
 
     /// Keep a stored shared key in memory for pulls (`None` when it was erased).
     fn remember_key(&mut self, key: &SharedKey) -> Result<(), HubError> {
-        if self.key_positions.contains_key(&key.key_id) {
-            return Ok(());
-        }
         let wrapped = if key.wrapped.is_empty() {
             None
         } else {
@@ -657,9 +661,68 @@ impl HubLog {
                     .map_err(|_| StorageError::Damaged("shared key".into()))?,
             )
         };
-        self.key_positions.insert(key.key_id, self.keys.len());
-        self.keys.push(wrapped);
+        self.remember(key.key_id, wrapped);
         Ok(())
+    }
+
+    /// Keep a shared key at the end of the list, unless its id is already there.
+    fn remember(&mut self, id: uuid::Uuid, key: Option<WrappedKey>) {
+        if let std::collections::hash_map::Entry::Vacant(place) = self.key_positions.entry(id) {
+            place.insert(self.keys.len());
+            self.keys.push(key);
+        }
+    }
+
+    /// Wipe the keys of erased residents that storage still holds (kept by a hub from before erasure reached
+    /// hubs), in one transaction, with an alarm saying how many.
+    fn wipe_erased_keys(&mut self) -> Result<(), HubError> {
+        let stale: Vec<uuid::Uuid> = self
+            .keys
+            .iter()
+            .flatten()
+            .filter(|key| self.is_erased(key.owner))
+            .map(|key| key.id.0)
+            .collect();
+        if stale.is_empty() || !self.problems.is_empty() {
+            return Ok(());
+        }
+        let checkpoint = StoredCheckpoint {
+            size: self.tree.len(),
+            note: self.checkpoint.clone(),
+        };
+        let alarm = Alarm {
+            at: self.clock.now().0,
+            kind: "erasure".into(),
+            detail: format!(
+                "{} shared keys of erased residents were still stored; they were wiped",
+                stale.len()
+            ),
+        };
+        self.storage.append(
+            self.facility,
+            &LogAppend {
+                events: &[],
+                checkpoint: &checkpoint,
+                keys: &[],
+                alarms: &[alarm],
+                erased_keys: &stale,
+            },
+        )?;
+        self.forget_keys(&stale);
+        Ok(())
+    }
+
+    /// Drop wiped keys from memory; they keep their places.
+    fn forget_keys(&mut self, ids: &[uuid::Uuid]) {
+        for id in ids {
+            if let Some(key) = self
+                .key_positions
+                .get(id)
+                .and_then(|at| self.keys.get_mut(*at))
+            {
+                *key = None;
+            }
+        }
     }
 
     /// Up to `limit` events from index `from`, from memory when they are recent enough, else from storage.
@@ -714,6 +777,7 @@ impl HubLog {
             .iter()
             .skip(usize::try_from(request.keys_from).unwrap_or(usize::MAX))
             .flatten()
+            .filter(|key| !self.is_erased(key.owner))
             .cloned()
             .collect();
         let consistency = if request.known_size <= size {

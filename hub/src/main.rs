@@ -219,7 +219,14 @@ fn enroll(
                     .into(),
             ),
         };
-    let checkpoint_key = std::fs::read_to_string(dir.join("checkpoint.pub"))?;
+    let key_path = dir.join("checkpoint.pub");
+    let checkpoint_key = std::fs::read_to_string(&key_path).map_err(|e| {
+        format!(
+            "cannot read {} ({e}); is this a hub directory? / {} を読めません（ハブのディレクトリですか）",
+            key_path.display(),
+            key_path.display()
+        )
+    })?;
     let files = azukari_hub::server::TlsFiles::in_hub_dir(dir);
     let fingerprint = if files.exist() {
         Some(files.fingerprint()?)

@@ -21,7 +21,7 @@
 //! reveal only the log's size and root, and are open.
 
 use crate::log::HubError;
-use crate::service::{Hub, ServiceError};
+use crate::service::{Hub, ServiceError, check_pusher};
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
@@ -285,11 +285,15 @@ pub async fn bind(
 /// Bring the hub's own store up to the log whenever the log has been quiet for [`CATCH_UP_AFTER`], one batch per
 /// turn of the lock, so that the store's commits stay off the path of pushes and pulls. Runs until the server stops.
 async fn catch_up_when_idle(state: AppState) {
+    if state.read_only {
+        return;
+    }
     let mut sizes = state.size.subscribe();
     let mut stop = state.stop.subscribe();
+    // Lag left from before the start is caught up at the first quiet moment too.
+    let mut grew = true;
     loop {
         // Wait for growth, then for a quiet moment.
-        let mut grew = false;
         loop {
             let quiet = tokio::time::sleep(CATCH_UP_AFTER);
             tokio::select! {
@@ -303,14 +307,17 @@ async fn catch_up_when_idle(state: AppState) {
                 _ = quiet, if grew => break,
             }
         }
+        grew = false;
+        let mut last_lag = u64::MAX;
         loop {
             let lag = state
                 .run_blocking(|hub| Ok(hub.catch_up(Some(CATCH_UP_BATCH))?))
                 .await;
             match lag {
                 Ok(0) => break,
-                Ok(_) if !*stop.borrow() => continue,
-                Ok(_) => return,
+                // Stop when a turn made no progress (it is tried again after the next growth).
+                Ok(lag) if lag < last_lag && !*stop.borrow() => last_lag = lag,
+                Ok(_) => break,
                 Err(error) => {
                     eprintln!(
                         "the hub's own store could not catch up with the log / ハブの台帳を記録に追いつかせられません: {}",
@@ -419,9 +426,7 @@ async fn push(
         auth,
     } = signed?;
     verify(&state, Route::Push, &auth, &body).await?;
-    if request.device != auth.device {
-        return Err(ServiceError::NotOwnRequest.into());
-    }
+    check_pusher(&request, &auth)?;
     let response = state
         .run_blocking(move |hub| Ok(hub.push(&request)?))
         .await?;

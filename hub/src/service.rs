@@ -77,6 +77,17 @@ pub enum ServiceError {
     /// A push signed by one device names another.
     #[error("a device pushes only under its own id / 端末は自分のIDでのみ送信できます")]
     NotOwnRequest,
+    /// The hub's own store holds more of the log than the log itself: the two were restored from different
+    /// backups (or the log lost events). Nothing is caught up; restore both from the same backup.
+    #[error(
+        "the hub's own ledger holds {store} events but its log only {log}: they come from different backups or the log lost events; restore both from the same backup / ハブの台帳（{store}件）が記録（{log}件）より進んでいます。同じ時点のバックアップから両方を復元してください"
+    )]
+    StoreAhead {
+        /// Events the store holds.
+        store: u64,
+        /// Events the log holds.
+        log: u64,
+    },
     /// A file of the hub directory could not be read or written.
     #[error("hub file {path}: {message}")]
     File {
@@ -310,7 +321,7 @@ impl Hub {
 
     /// Check a device's signature on a request (see `azukari_core::sync::auth`): the device enrolled with this
     /// hub, the signature verifies with the key it registered in the ledger over exactly `body`, and its clock
-    /// is close to the hub's. For a push, also that the request names the signing device.
+    /// is close to the hub's. A push must also pass [`check_pusher`].
     pub fn authenticate(
         &mut self,
         route: Route,
@@ -386,7 +397,15 @@ impl Hub {
 
     /// How many logged events the hub's own store lacks.
     pub fn store_lag(&mut self) -> Result<u64, ServiceError> {
-        Ok(self.log.tree().len() - self.store_position()?)
+        let position = self.store_position()?;
+        self.log
+            .tree()
+            .len()
+            .checked_sub(position)
+            .ok_or(ServiceError::StoreAhead {
+                store: position,
+                log: self.log.tree().len(),
+            })
     }
 
     /// Ingest into the hub's own store the logged events it lacks, in order and one transaction per batch: at
@@ -394,6 +413,12 @@ impl Hub {
     pub fn catch_up(&mut self, limit: Option<u64>) -> Result<u64, ServiceError> {
         let size = self.log.tree().len();
         let mut from = self.store_position()?;
+        if from > size {
+            return Err(ServiceError::StoreAhead {
+                store: from,
+                log: size,
+            });
+        }
         let end = limit.map_or(size, |limit| size.min(from.saturating_add(limit)));
         while from < end {
             let batch = self
@@ -402,11 +427,17 @@ impl Hub {
             let Some(last) = batch.last().map(|event| event.index) else {
                 break;
             };
+            if last < from || last >= end {
+                // A stored log whose indices are out of place (it fails the start-up check too).
+                return Err(ServiceError::Log(HubError::Tampered(format!(
+                    "event index {last} is out of place"
+                ))));
+            }
             let events: Vec<SignedEvent> = batch.iter().map(StoredEvent::to_signed).collect();
             self.store.ingest_all(&events)?;
             from = last + 1;
         }
-        Ok(size - from)
+        Ok(size.saturating_sub(from))
     }
 
     /// How many events of the log the hub's store holds: the store holds a prefix of the log, plus any of its own
@@ -414,7 +445,16 @@ impl Hub {
     fn store_position(&mut self) -> Result<u64, ServiceError> {
         let published = self.log.last_seq(self.store.device_id());
         let unpublished = self.store.own_events_after(published)?.len() as u64;
-        Ok(self.store.head().length - unpublished)
+        Ok(self.store.head().length.saturating_sub(unpublished))
+    }
+}
+
+/// A push must name the device that signed it.
+pub fn check_pusher(request: &PushRequest, auth: &RequestAuth) -> Result<(), ServiceError> {
+    if request.device == auth.device {
+        Ok(())
+    } else {
+        Err(ServiceError::NotOwnRequest)
     }
 }
 
@@ -505,9 +545,7 @@ impl HubTransport for LocalHub {
         let body = request_body(request).map_err(|e| refused(e.into()))?;
         self.with(|hub| {
             hub.authenticate(Route::Push, auth, &body)?;
-            if request.device != auth.device {
-                return Err(ServiceError::NotOwnRequest);
-            }
+            check_pusher(request, auth)?;
             hub.push(request)
         })?
         .map_err(refused)

@@ -12,6 +12,7 @@ import secrets
 import socket
 import sys
 import tempfile
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -87,7 +88,9 @@ class JoinAndSync(unittest.TestCase):
         self.assertIsNone(qr.cert_sha256, "a loopback hub has no certificate to pin")
 
         hub = UrllibConnection(qr.hub_url)
-        directory = tempfile.mkdtemp()
+        scratch = tempfile.TemporaryDirectory()
+        self.addCleanup(scratch.cleanup)
+        directory = scratch.name
         phone = az.Facility.join(ENROLL_QR, os.path.join(directory, "phone.azukari"), MemoryVault(), hub)
         summary = phone.sync(hub, 0)
         size = hub_size()
@@ -108,6 +111,13 @@ class JoinAndSync(unittest.TestCase):
         # Nothing new: a second sync pulls nothing.
         again = phone.sync(hub, 0)
         self.assertEqual((again.pulled, again.log_size), (0, size))
+
+        # A long poll with nothing new waits, then answers with nothing (the facility is not held meanwhile).
+        started = time.monotonic()
+        waited = phone.sync(hub, 700)
+        self.assertEqual((waited.pulled, waited.log_size), (0, size))
+        self.assertGreaterEqual(time.monotonic() - started, 0.6)
+        self.assertEqual(phone.verify_ledger().events, size)
 
         # The QR worked once.
         with self.assertRaises(az.AzukariError.HubRefused) as refused:

@@ -586,7 +586,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_facility_signed_in_staff_id() != 49326:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_azukari_ffi_checksum_method_facility_sync() != 41862:
+    if lib.uniffi_azukari_ffi_checksum_method_facility_sync() != 25099:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_facility_sync_alarms() != 7162:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -12952,9 +12952,10 @@ class FacilityProtocol(typing.Protocol):
     def sync(self, hub: HubConnection,wait_ms: int) -> SyncSummary:
         """
         Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
-        `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
-        for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
-        rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+        `wait_ms` above 0 then waits that long (at most 30 s) for news when there was none (a supervisor's tablet
+        waiting for requests); the facility stays usable from other threads while it waits. Offline, it fails with
+        `HubUnreachable` and nothing is lost: sync again later. A hub that rolled back or rewrote its log raises
+        `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
 """
         raise NotImplementedError
     def sync_alarms(self, ) -> typing.List[str]:
@@ -13348,9 +13349,10 @@ class Facility(FacilityProtocol):
     def sync(self, hub: HubConnection,wait_ms: int) -> SyncSummary:
         """
         Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
-        `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
-        for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
-        rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+        `wait_ms` above 0 then waits that long (at most 30 s) for news when there was none (a supervisor's tablet
+        waiting for requests); the facility stays usable from other threads while it waits. Offline, it fails with
+        `HubUnreachable` and nothing is lost: sync again later. A hub that rolled back or rewrote its log raises
+        `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
 """
         
         _UniffiFfiConverterTypeHubConnection.check_lower(hub)

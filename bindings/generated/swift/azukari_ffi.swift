@@ -1593,9 +1593,10 @@ public protocol FacilityProtocol: AnyObject, Sendable {
     
     /**
      * Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
-     * `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
-     * for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
-     * rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+     * `wait_ms` above 0 then waits that long (at most 30 s) for news when there was none (a supervisor's tablet
+     * waiting for requests); the facility stays usable from other threads while it waits. Offline, it fails with
+     * `HubUnreachable` and nothing is lost: sync again later. A hub that rolled back or rewrote its log raises
+     * `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
      */
     func sync(hub: HubConnection, waitMs: UInt64) throws  -> SyncSummary
     
@@ -1920,9 +1921,10 @@ open func verifyLedger()throws  -> LedgerReport  {
     
     /**
      * Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
-     * `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
-     * for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
-     * rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+     * `wait_ms` above 0 then waits that long (at most 30 s) for news when there was none (a supervisor's tablet
+     * waiting for requests); the facility stays usable from other threads while it waits. Offline, it fails with
+     * `HubUnreachable` and nothing is lost: sync again later. A hub that rolled back or rewrote its log raises
+     * `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
      */
 open func sync(hub: HubConnection, waitMs: UInt64)throws  -> SyncSummary  {
     return try  FfiConverterTypeSyncSummary_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
@@ -14898,7 +14900,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_azukari_ffi_checksum_method_facility_verify_ledger() != 53953) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_azukari_ffi_checksum_method_facility_sync() != 41862) {
+    if (uniffi_azukari_ffi_checksum_method_facility_sync() != 25099) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_method_facility_sync_alarms() != 7162) {

@@ -36,6 +36,8 @@ impl Store {
         let mut in_batch: HashSet<EventId> = HashSet::new();
         let changes = self.ring.pending_changes();
         let tx = self.conn.transaction()?;
+        // Pending key changes first, so an erasure below also removes a key made but not yet persisted.
+        super::persist_key_changes(&tx, &changes)?;
         for signed in events {
             let envelope = signed.decode()?;
             if envelope.facility != self.facility {
@@ -68,7 +70,6 @@ impl Store {
         if accepted.is_empty() {
             return Ok(Vec::new());
         }
-        super::persist_key_changes(&tx, &changes)?;
         super::Meta::put(&tx, super::meta::LOG_HEAD, &head_blob(&self.ring, &head)?)?;
         tx.commit()?;
         self.ring.mark_persisted(&changes);

@@ -837,7 +837,6 @@ fn persist_key_changes(tx: &Transaction<'_>, changes: &KeyChanges) -> Result<(),
     Ok(())
 }
 
-/// The head and its keyed-hash tag, as stored in `meta`.
 /// Insert one event row at the position `head` ends with, keeping the commitment after it.
 fn insert_event_row(
     tx: &Transaction<'_>,
@@ -864,6 +863,7 @@ fn insert_event_row(
     Ok(())
 }
 
+/// The head and its keyed-hash tag, as stored in `meta`.
 fn head_blob(ring: &KeyRing, head: &LogHead) -> Result<Vec<u8>, StoreError> {
     let mut blob = postcard::to_stdvec(head).map_err(|_| StoreError::BadMeta("log head"))?;
     let tag = ring.keyed_hash().hash(HashDomain::LogHead, &blob);

@@ -127,6 +127,25 @@ pub fn sync(
     }
 }
 
+/// A pull that only waits for news (up to `wait_ms`) and asks for nothing else, signed by this device: an app
+/// sends it without holding its store, so its other screens go on, then calls [`sync`] without waiting.
+pub fn wait_request(
+    store: &Store,
+    wait_ms: u64,
+) -> Result<(PullRequest, super::RequestAuth), SyncError> {
+    let state = SyncState::load(store)?;
+    let request = PullRequest {
+        from: state.pulled_to,
+        limit: 1,
+        known_size: 0,
+        keys_from: u64::MAX,
+        prove: Vec::new(),
+        wait_ms,
+    };
+    let auth = store.authorize_request(Route::Pull, &request_body(&request)?)?;
+    Ok((request, auth))
+}
+
 /// Send own events after the acknowledged one, in batches. Returns (acknowledged now, some wait at the hub).
 fn push(
     store: &mut Store,
@@ -245,7 +264,13 @@ fn pull(
         }
 
         store.import_keys(&response.keys)?;
-        state.keys_seen = response.keys_next.max(state.keys_seen);
+        // A hub whose list of keys is shorter than what this device saw (restored from a backup) is read again
+        // from the start: importing a key twice changes nothing.
+        state.keys_seen = if response.keys_next >= state.keys_seen {
+            response.keys_next
+        } else {
+            0
+        };
         let batch: Vec<SignedEvent> = response
             .events
             .iter()

@@ -11,8 +11,9 @@
 //! three headers ([`DEVICE_HEADER`], [`TIME_HEADER`], [`SIGNATURE_HEADER`]). The hub checks the signature against
 //! the key the device registered in the facility's ledger, and the time against its own clock: a request more
 //! than [`MAX_CLOCK_SKEW_MINUTES`] away is refused with a message to set the device's clock (a device whose clock
-//! is far off would also date its records wrongly). Replaying a captured request within that window gains nothing:
-//! a push is idempotent and a pull answers only what the original caller could read anyway.
+//! is far off would also date its records wrongly). Within that window a captured request can be replayed: a push
+//! is idempotent, and a replayed pull hands the log's sealed events to whoever replays it — which is why requests
+//! travel only over TLS with the hub's certificate pinned, and why every personal field is sealed anyway.
 
 use super::SyncError;
 use crate::clock::Timestamp;
@@ -132,10 +133,9 @@ impl RequestAuth {
             &DeviceSignature(self.signature.clone()),
         )
         .map_err(|_| AuthError::BadSignature)?;
-        let skew_ms = self.at.saturating_sub(now.0);
-        if skew_ms.abs() > MAX_CLOCK_SKEW_MINUTES * 60_000 {
+        if self.at.abs_diff(now.0) > (MAX_CLOCK_SKEW_MINUTES * 60_000).unsigned_abs() {
             return Err(AuthError::ClockSkew {
-                minutes: skew_ms / 60_000,
+                minutes: self.at.saturating_sub(now.0) / 60_000,
             });
         }
         Ok(())

@@ -48,7 +48,7 @@ impl EnrollmentInvite {
             .trim()
             .strip_prefix(PREFIX)
             .ok_or(SyncError::Enrollment(
-                "this is not an Azukari enrollment QR",
+                "this is not an Azukari enrollment QR / 預かりの端末登録用QRではありません",
             ))?;
         let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
             .map(|(name, value)| (name.into_owned(), value.into_owned()))
@@ -62,16 +62,30 @@ impl EnrollmentInvite {
                 .ok_or(SyncError::Enrollment(missing))
         };
         Ok(EnrollmentInvite {
-            hub_url: field("hub", "the enrollment QR has no hub address")?,
+            hub_url: field(
+                "hub",
+                "the enrollment QR has no hub address / 登録用QRにハブのアドレスがありません",
+            )?,
             cert_sha256: field("fp", "").ok(),
-            checkpoint_key: field("ck", "the enrollment QR has no checkpoint key")?,
-            token: field("token", "the enrollment QR has no token")?,
+            checkpoint_key: field(
+                "ck",
+                "the enrollment QR has no checkpoint key / 登録用QRにチェックポイント鍵がありません",
+            )?,
+            token: field(
+                "token",
+                "the enrollment QR has no token / 登録用QRにトークンがありません",
+            )?,
             expires_at: Timestamp(
-                field("exp", "the enrollment QR has no expiry")?
-                    .parse()
-                    .map_err(|_| {
-                        SyncError::Enrollment("the enrollment QR's expiry is not a time")
-                    })?,
+                field(
+                    "exp",
+                    "the enrollment QR has no expiry / 登録用QRに有効期限がありません",
+                )?
+                .parse()
+                .map_err(|_| {
+                    SyncError::Enrollment(
+                        "the enrollment QR's expiry is not a time / 登録用QRの有効期限が読めません",
+                    )
+                })?,
             ),
         })
     }
@@ -111,13 +125,15 @@ mod tests {
         assert!(matches!(
             EnrollmentInvite::parse("https://example.com/?token=x"),
             Err(SyncError::Enrollment(
-                "this is not an Azukari enrollment QR"
+                "this is not an Azukari enrollment QR / 預かりの端末登録用QRではありません"
             ))
         ));
         let without_token = text.replace("token=tok_en-123&", "");
         assert!(matches!(
             EnrollmentInvite::parse(&without_token),
-            Err(SyncError::Enrollment("the enrollment QR has no token"))
+            Err(SyncError::Enrollment(
+                "the enrollment QR has no token / 登録用QRにトークンがありません"
+            ))
         ));
         let bad_expiry = text.replace("exp=1800000000000", "exp=soon");
         assert!(EnrollmentInvite::parse(&bad_expiry).is_err());

@@ -1209,7 +1209,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_azukari_ffi_checksum_method_facility_verify_ledger() and 0xFFFF) != 53953) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_azukari_ffi_checksum_method_facility_sync() and 0xFFFF) != 41862) {
+    if ((lib.uniffi_azukari_ffi_checksum_method_facility_sync() and 0xFFFF) != 25099) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_method_facility_sync_alarms() and 0xFFFF) != 7162) {
@@ -3464,9 +3464,10 @@ public interface FacilityInterface {
     
     /**
      * Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
-     * `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
-     * for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
-     * rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+     * `wait_ms` above 0 then waits that long (at most 30 s) for news when there was none (a supervisor's tablet
+     * waiting for requests); the facility stays usable from other threads while it waits. Offline, it fails with
+     * `HubUnreachable` and nothing is lost: sync again later. A hub that rolled back or rewrote its log raises
+     * `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
      */
     fun `sync`(`hub`: HubConnection, `waitMs`: kotlin.ULong): SyncSummary
     
@@ -3850,9 +3851,10 @@ open class Facility: Disposable, AutoCloseable, FacilityInterface
     
     /**
      * Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
-     * `wait_ms` above 0 waits that long (at most 30 s) for news when there is none (a supervisor's tablet waiting
-     * for requests). Offline, it fails with `HubUnreachable` and nothing is lost: sync again later. A hub that
-     * rolled back or rewrote its log raises `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
+     * `wait_ms` above 0 then waits that long (at most 30 s) for news when there was none (a supervisor's tablet
+     * waiting for requests); the facility stays usable from other threads while it waits. Offline, it fails with
+     * `HubUnreachable` and nothing is lost: sync again later. A hub that rolled back or rewrote its log raises
+     * `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
      */
     @Throws(AzukariException::class)override fun `sync`(`hub`: HubConnection, `waitMs`: kotlin.ULong): SyncSummary {
             return FfiConverterTypeSyncSummary.lift(
