@@ -9,7 +9,7 @@ use crate::error::{AzukariError, HubConnectionError};
 use crate::facility::Facility;
 use crate::platform::{KeyVault, VaultAdapter};
 use azukari_core::clock::{Clock, SystemClock};
-use azukari_core::sync::auth::{DEVICE_HEADER, SIGNATURE_HEADER, TIME_HEADER, request_body};
+use azukari_core::sync::auth::request_body;
 use azukari_core::sync::protocol::{
     EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
 };
@@ -198,21 +198,20 @@ impl Connection {
         })?;
         let headers = auth
             .map(|auth| {
-                vec![
-                    header(DEVICE_HEADER, auth.device.to_string()),
-                    header(TIME_HEADER, auth.at.to_string()),
-                    header(SIGNATURE_HEADER, base64_url(&auth.signature)),
-                ]
+                auth.headers()
+                    .into_iter()
+                    .map(|(name, value)| HttpHeader {
+                        name: name.to_string(),
+                        value,
+                    })
+                    .collect()
             })
             .unwrap_or_default();
         let response = self.0.post(path.to_string(), headers, body).map_err(
             |HubConnectionError::Unreachable { detail }| TransportError::Unreachable(detail),
         )?;
         if !(200..300).contains(&response.status) {
-            return Err(TransportError::Refused {
-                status: response.status,
-                message: error_text(&response.body),
-            });
+            return Err(TransportError::refused(response.status, &response.body));
         }
         serde_json::from_slice(&response.body).map_err(|e| {
             TransportError::Unreachable(format!("the hub's answer cannot be read: {e}"))
@@ -235,30 +234,5 @@ impl HubTransport for Connection {
         auth: &RequestAuth,
     ) -> Result<PullResponse, TransportError> {
         self.call("/v1/pull", request, Some(auth))
-    }
-}
-
-fn header(name: &str, value: String) -> HttpHeader {
-    HttpHeader {
-        name: name.to_string(),
-        value,
-    }
-}
-
-fn base64_url(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The hub's error body (`{"code", "message"}`) as `code: message`, or the start of whatever it sent.
-fn error_text(body: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct ErrorBody {
-        code: String,
-        message: String,
-    }
-    match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(error) => format!("{}: {}", error.code, error.message),
-        Err(_) => String::from_utf8_lossy(body).chars().take(500).collect(),
     }
 }

@@ -11,14 +11,12 @@
 //!
 //! Blocking: the client runs its own small runtime thread, so it must not be used on an async runtime's threads.
 
-use crate::server::{ErrorBody, MAX_WAIT};
-use azukari_core::sync::auth::{DEVICE_HEADER, SIGNATURE_HEADER, TIME_HEADER, request_body};
+use crate::server::MAX_WAIT;
+use azukari_core::sync::auth::request_body;
 use azukari_core::sync::protocol::{
     EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
 };
 use azukari_core::sync::{Digest32, HubTransport, RequestAuth, TransportError};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Url;
 use reqwest::blocking::{Client, RequestBuilder};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -152,11 +150,8 @@ impl HubClient {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .timeout(timeout);
-        if let Some(auth) = auth {
-            builder = builder
-                .header(DEVICE_HEADER, auth.device.to_string())
-                .header(TIME_HEADER, auth.at.to_string())
-                .header(SIGNATURE_HEADER, URL_SAFE_NO_PAD.encode(&auth.signature));
+        for (name, value) in auth.map(RequestAuth::headers).into_iter().flatten() {
+            builder = builder.header(name, value);
         }
         let response = self.send(builder)?;
         let bytes = response.bytes().map_err(|e| unreadable(&e))?;
@@ -174,15 +169,8 @@ impl HubClient {
         if status.is_success() {
             return Ok(response);
         }
-        let text = response.text().unwrap_or_default();
-        let message = match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => format!("{}: {}", body.code, body.message),
-            Err(_) => text.chars().take(500).collect(),
-        };
-        Err(TransportError::Refused {
-            status: status.as_u16(),
-            message,
-        })
+        let body = response.bytes().unwrap_or_default();
+        Err(TransportError::refused(status.as_u16(), &body))
     }
 }
 

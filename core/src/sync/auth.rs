@@ -119,6 +119,19 @@ impl RequestAuth {
         })
     }
 
+    /// The HTTP headers that carry this signature, as (name, value).
+    pub fn headers(&self) -> [(&'static str, String); 3] {
+        use base64::Engine;
+        [
+            (DEVICE_HEADER, self.device.to_string()),
+            (TIME_HEADER, self.at.to_string()),
+            (
+                SIGNATURE_HEADER,
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.signature),
+            ),
+        ]
+    }
+
     /// Check the signature on `body` for `route` with the device's registered key, and the time against `now`.
     pub fn verify(
         &self,

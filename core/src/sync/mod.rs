@@ -106,6 +106,23 @@ pub enum TransportError {
     },
 }
 
+impl TransportError {
+    /// The hub's answer with an error status: its error body (`{"code", "message"}`) as `code: message`, or the
+    /// start of whatever it sent.
+    pub fn refused(status: u16, body: &[u8]) -> TransportError {
+        #[derive(Deserialize)]
+        struct ErrorBody {
+            code: String,
+            message: String,
+        }
+        let message = match serde_json::from_slice::<ErrorBody>(body) {
+            Ok(error) => format!("{}: {}", error.code, error.message),
+            Err(_) => String::from_utf8_lossy(body).chars().take(500).collect(),
+        };
+        TransportError::Refused { status, message }
+    }
+}
+
 /// Why a sync stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
