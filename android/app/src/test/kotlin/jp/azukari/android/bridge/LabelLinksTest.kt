@@ -1,0 +1,94 @@
+package jp.azukari.android.bridge
+
+import android.content.Intent
+import android.net.Uri
+import java.io.File
+import javax.xml.parsers.DocumentBuilderFactory
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Test
+import org.junit.runner.RunWith
+import org.robolectric.RobolectricTestRunner
+import org.w3c.dom.Element
+import uniffi.azukari_ffi.AzukariException
+import uniffi.azukari_ffi.LabelLayout
+import uniffi.azukari_ffi.LabelSheetFormat
+import uniffi.azukari_ffi.QrProblem
+
+@RunWith(RobolectricTestRunner::class)
+class LabelLinksTest {
+    private val hubHost = "hub.sakura-en.example.jp"
+
+    @Test
+    fun aLabelPrintedByTheCoreOpensTheAppAndTheCoreNamesItsLocker() {
+        val facility = TestFacility()
+        try {
+            val sheet = facility.facility.issueLabelSheet(
+                listOf(facility.locker), hubHost, LabelLayout.A4_TWO_BY_SIX, LabelSheetFormat.Svg,
+            )
+            val url = sheet.labels.single().url
+            val intent = Intent(Intent.ACTION_VIEW, Uri.parse(url))
+            assertTrue("the manifest's filter takes the core's label URL", manifestFilterMatches(Uri.parse(url)))
+
+            val opened = mutableListOf<String>()
+            assertTrue(routeLabelLink(intent) { opened += it })
+            assertEquals(listOf(url), opened)
+            // The bridge decides nothing: the core parses, verifies and names the locker.
+            assertEquals(facility.locker, facility.facility.scanLabel(opened.single()))
+
+            // A forged label reaches the core the same way, and the core refuses it.
+            val forged = url.dropLast(3) + if (url.endsWith("AAA")) "BBB" else "AAA"
+            val forgedOpened = mutableListOf<String>()
+            assertTrue(routeLabelLink(Intent(Intent.ACTION_VIEW, Uri.parse(forged))) { forgedOpened += it })
+            try {
+                facility.facility.scanLabel(forgedOpened.single())
+                throw AssertionError("a forged label is refused")
+            } catch (e: AzukariException.InvalidQr) {
+                assertTrue(e.problem == QrProblem.TAMPERED || e.problem == QrProblem.NOT_A_LABEL)
+            }
+        } finally {
+            facility.close()
+        }
+    }
+
+    @Test
+    fun onlyLabelLinksAreHandedOn() {
+        val none = LabelLinkSink { throw AssertionError("not a label link: $it") }
+        assertFalse(routeLabelLink(null, none))
+        assertFalse(routeLabelLink(Intent(Intent.ACTION_MAIN), none))
+        assertFalse(routeLabelLink(Intent(Intent.ACTION_VIEW, Uri.parse("https://$hubHost/consent/abc")), none))
+        assertFalse(routeLabelLink(Intent(Intent.ACTION_VIEW, Uri.parse("http://$hubHost/l/AQID")), none))
+        assertFalse(routeLabelLink(Intent(Intent.ACTION_SEND, Uri.parse("https://$hubHost/l/AQID")), none))
+        assertNull(LabelLinks.urlOf(Intent(Intent.ACTION_VIEW)))
+    }
+
+    /** Whether the label intent filter of app/src/main/AndroidManifest.xml (with the host placeholder set as the
+     *  Gradle build sets it) takes [uri]. */
+    private fun manifestFilterMatches(uri: Uri): Boolean {
+        val manifest = File(System.getProperty("azukari.android.manifest") ?: "app/src/main/AndroidManifest.xml")
+        val document = DocumentBuilderFactory.newInstance().apply { isNamespaceAware = true }
+            .newDocumentBuilder().parse(manifest)
+        val ns = "http://schemas.android.com/apk/res/android"
+        val filters = document.getElementsByTagName("intent-filter")
+        for (i in 0 until filters.length) {
+            val filter = filters.item(i) as Element
+            fun values(tag: String, attribute: String): List<String> {
+                val nodes = filter.getElementsByTagName(tag)
+                return (0 until nodes.length).mapNotNull {
+                    (nodes.item(it) as Element).getAttributeNS(ns, attribute).takeIf(String::isNotEmpty)
+                }.map { it.replace("\${azukariHubHost}", hubHost) }
+            }
+            if (Intent.ACTION_VIEW !in values("action", "name")) continue
+            val categories = values("category", "name")
+            if (Intent.CATEGORY_BROWSABLE !in categories || Intent.CATEGORY_DEFAULT !in categories) continue
+            if (filter.getAttributeNS(ns, "autoVerify") != "true") continue
+            val path = uri.encodedPath ?: ""
+            if (uri.scheme in values("data", "scheme") && uri.host in values("data", "host") &&
+                values("data", "pathPrefix").any { path.startsWith(it) }
+            ) return true
+        }
+        return false
+    }
+}
