@@ -6,6 +6,7 @@
 //!
 //! | module | job |
 //! |---|---|
+//! | [`app`] | `AzukariApp`: the whole app as one state machine — `view()`, `dispatch(event)`, platform results |
 //! | [`facility`] | create, unlock and lock a facility store; sign-in, locale, alerts, labels, ledger export |
 //! | [`flows`] | one object per screen (handover, approval, consent, audit, incident, setup, board) |
 //! | [`platform`] | the foreign traits the apps implement: `KeyVault`, `CardTransceiver` |
@@ -21,6 +22,7 @@
 //!
 //! Generated bindings: `bindings/generate.sh` writes Kotlin, Swift and Python into `bindings/generated/`.
 
+pub mod app;
 pub mod convert;
 pub mod error;
 pub mod facility;
@@ -32,6 +34,7 @@ pub mod sync;
 pub mod testing;
 pub mod views;
 
+pub use app::AzukariApp;
 pub use error::{AzukariError, CardIoError, HubConnectionError, KeyVaultError, QrProblem};
 pub use facility::Facility;
 pub use platform::{CardTransceiver, KeyVault};

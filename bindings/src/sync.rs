@@ -183,7 +183,7 @@ impl Facility {
 }
 
 /// A foreign [`HubConnection`] as the core's transport.
-struct Connection(Arc<dyn HubConnection>);
+pub(crate) struct Connection(pub(crate) Arc<dyn HubConnection>);
 
 impl Connection {
     /// POST `request` as JSON (exactly the bytes `auth` signed) and read the answer.

@@ -100,3 +100,14 @@ fn invalid(what: &str) -> AzukariError {
         text: format!("invalid {what}"),
     }
 }
+
+/// The app for the store at `path`, like `AzukariApp.new`, but on the test's clock.
+#[uniffi::export]
+pub fn app_for_tests(
+    path: String,
+    vault: Arc<dyn KeyVault>,
+    label_host: String,
+    clock: Arc<TestClock>,
+) -> Arc<crate::app::AzukariApp> {
+    crate::app::AzukariApp::with_clock(path, vault, label_host, clock.clock.clone())
+}

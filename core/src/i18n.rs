@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 /// A display language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi(name = "Language"))]
 pub enum Locale {
     /// 日本語 (the default).
     #[default]
@@ -44,6 +45,7 @@ pub const SOURCES: [(Locale, &[(&str, &str)]); 2] = [
             ("qr.ftl", include_str!("../i18n/ja/qr.ftl")),
             ("card.ftl", include_str!("../i18n/ja/card.ftl")),
             ("book.ftl", include_str!("../i18n/ja/book.ftl")),
+            ("app.ftl", include_str!("../i18n/ja/app.ftl")),
         ],
     ),
     (
@@ -62,6 +64,7 @@ pub const SOURCES: [(Locale, &[(&str, &str)]); 2] = [
             ("qr.ftl", include_str!("../i18n/en/qr.ftl")),
             ("card.ftl", include_str!("../i18n/en/card.ftl")),
             ("book.ftl", include_str!("../i18n/en/book.ftl")),
+            ("app.ftl", include_str!("../i18n/en/app.ftl")),
         ],
     ),
 ];

@@ -18,16 +18,19 @@
 //! | [`card`] | reading the My Number card over NFC without a PIN: keyed hashes of its identity, its expiry dates |
 //! | [`qr`] | locker labels: signed QR payloads, offline verification, A4 label sheets (SVG, PDF) |
 //! | [`flows`] | one state machine per screen, returning display-ready view-models |
+//! | [`app`] | the whole app as one state machine over the flows: the one view every shell draws |
 //! | [`alerts`] | what needs attention: overdue, expiring certificates, audits and training due, incidents |
 //! | [`i18n`] | the message catalogue (Fluent), Japanese first, English second |
 //! | [`clock`] | time, always shown in Asia/Tokyo and injected so rules about time are testable |
 //! | [`demo`] | a demonstration facility and a day of handovers, for the example, benchmarks and tests |
 
 pub mod alerts;
+pub mod app;
 pub mod card;
 pub mod clock;
 pub mod crypto;
 pub mod custody;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod flows;
 pub mod i18n;
@@ -37,5 +40,8 @@ pub mod qr;
 pub mod rules;
 pub mod store;
 pub mod sync;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("azukari_core");
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

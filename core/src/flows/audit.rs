@@ -184,6 +184,33 @@ impl AuditFlow {
         self.audit
     }
 
+    /// The locker scanned last, if any.
+    pub fn locker(&self) -> Option<LockerId> {
+        self.locker
+    }
+
+    /// Whether an audit was started here and is not completed yet.
+    pub fn is_running(&self) -> bool {
+        self.audit.is_some() && !self.completed
+    }
+
+    /// Continue the audit `audit` (started before the app was stopped) at `locker`. What was marked is in the
+    /// ledger already; a completed audit shows its summary.
+    pub fn resume(session: &Session, audit: AuditId, locker: Option<LockerId>) -> AuditFlow {
+        let completed = session
+            .store()
+            .state()
+            .audits
+            .get(&audit)
+            .is_some_and(|a| a.summary.is_some());
+        AuditFlow {
+            audit: Some(audit),
+            locker,
+            completed,
+            ..AuditFlow::default()
+        }
+    }
+
     /// Handle an intent. On error nothing was written and the view shows why.
     pub fn handle(&mut self, session: &mut Session, intent: AuditIntent) -> Result<(), FlowError> {
         match self.apply(session, intent) {

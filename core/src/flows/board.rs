@@ -12,7 +12,7 @@ use super::{FlowError, Labels, Notice, NoticeKind, Session};
 use crate::alerts::{Alert, Severity, alerts};
 use crate::custody::{Custody, Discrepancy};
 use crate::i18n::Arg;
-use crate::model::{ItemCategory, ItemId, LockerId, ResidentId, StaffId};
+use crate::model::{IncidentId, ItemCategory, ItemId, LockerId, ResidentId, StaffId};
 use crate::store::Field;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -86,6 +86,23 @@ pub struct AlertView {
     pub item: Option<ItemId>,
     /// The member of staff concerned, if any.
     pub staff: Option<StaffId>,
+    /// Where opening the alert leads.
+    pub opens: AlertTarget,
+}
+
+/// Where opening an alert leads: the screen that resolves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AlertTarget {
+    /// The item's resident on the board (overdue, expiring, discrepancies).
+    Item(ItemId),
+    /// The resident's custody agreement (missing or revoked).
+    Agreement(ResidentId),
+    /// The incident's checklist.
+    Incident(IncidentId),
+    /// The audit screen (an audit is due).
+    Audit,
+    /// The member of staff on the setup screen (training due).
+    Staff(StaffId),
 }
 
 /// A discrepancy between the records, for a supervisor to resolve.
@@ -442,6 +459,7 @@ impl<'a> Board<'a> {
                     message: alert.message(locale, &subject),
                     item,
                     staff,
+                    opens: alert_target(&alert, item),
                 },
             ));
         }
@@ -533,6 +551,18 @@ impl<'a> Board<'a> {
 }
 
 /// The item an alert is about, if it is about one.
+/// The screen that resolves `alert` (`item`: the item it concerns, if any).
+fn alert_target(alert: &Alert, item: Option<ItemId>) -> AlertTarget {
+    match alert {
+        Alert::AgreementMissing { resident, .. } | Alert::AgreementRevoked { resident, .. } => {
+            AlertTarget::Agreement(*resident)
+        }
+        Alert::IncidentOpen { incident, .. } => AlertTarget::Incident(*incident),
+        Alert::TrainingDue { staff, .. } => AlertTarget::Staff(*staff),
+        _ => item.map(AlertTarget::Item).unwrap_or(AlertTarget::Audit),
+    }
+}
+
 fn alert_item(alert: &Alert, session: &Session) -> Option<ItemId> {
     match alert {
         Alert::Overdue { item, .. }

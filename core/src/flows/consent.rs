@@ -225,6 +225,11 @@ impl ConsentFlow {
         }
     }
 
+    /// Whose agreement this flow is about.
+    pub fn resident(&self) -> ResidentId {
+        self.resident
+    }
+
     /// The same flow offering a new text and items instead.
     pub fn with_offer(mut self, offer: ConsentOffer) -> Self {
         self.offer = Some(offer);

@@ -16,10 +16,10 @@ use crate::model::{Item, ItemId, LockerId, MunicipalProcedure, Purpose, RequestI
 use crate::qr::LabelPayload;
 use crate::rules::{Action, Decision, RuleContext, RuleRequest, Target, purpose_code};
 use crate::store::Field;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A purpose as the caregiver picks it (the free text of "other" comes separately and is sealed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PurposeChoice {
     /// 受診.
     MedicalVisit,
@@ -200,6 +200,56 @@ enum State {
     },
     Released {
         item: ItemId,
+    },
+}
+
+/// Where a handover stands, without personal data in clear (an "other" purpose's note stays sealed): saved by
+/// the app across process death.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HandoverSnapshot {
+    /// Waiting for a locker scan (also after a finished handover).
+    ScanLocker,
+    /// A locker was scanned.
+    ChooseItem {
+        /// The locker.
+        locker: LockerId,
+    },
+    /// An item was chosen.
+    ChoosePurpose {
+        /// The locker.
+        locker: LockerId,
+        /// The item.
+        item: ItemId,
+    },
+    /// The rules were asked.
+    Decided {
+        /// The locker.
+        locker: LockerId,
+        /// The item.
+        item: ItemId,
+        /// The purpose (a note sealed).
+        purpose: Purpose,
+        /// When it would be due back.
+        due_at: Timestamp,
+    },
+    /// Waiting for a supervisor.
+    Waiting {
+        /// The request.
+        request: RequestId,
+    },
+    /// Approved, not yet taken out.
+    Approved {
+        /// The request.
+        request: RequestId,
+    },
+    /// Returning: the card check.
+    CardCheck {
+        /// The locker.
+        locker: LockerId,
+        /// The item.
+        item: ItemId,
+        /// The card check so far.
+        check: CardCheck,
     },
 }
 
@@ -535,6 +585,120 @@ impl HandoverFlow {
                 self.error = Some(Refusal::of(&error));
                 Err(error)
             }
+        }
+    }
+
+    /// Where the handover stands, to be saved across process death and given to [`HandoverFlow::restore`].
+    pub fn snapshot(&self) -> HandoverSnapshot {
+        match &self.state {
+            State::ScanLocker => HandoverSnapshot::ScanLocker,
+            State::ChooseItem { locker } => HandoverSnapshot::ChooseItem { locker: *locker },
+            State::ChoosePurpose { locker, item } => HandoverSnapshot::ChoosePurpose {
+                locker: *locker,
+                item: *item,
+            },
+            State::Decided {
+                locker,
+                item,
+                purpose,
+                due_at,
+                ..
+            } => HandoverSnapshot::Decided {
+                locker: *locker,
+                item: *item,
+                purpose: purpose.clone(),
+                due_at: *due_at,
+            },
+            State::Waiting { request, .. } => HandoverSnapshot::Waiting { request: *request },
+            State::Approved { request, .. } => HandoverSnapshot::Approved { request: *request },
+            State::CardCheck {
+                locker,
+                item,
+                check,
+            } => HandoverSnapshot::CardCheck {
+                locker: *locker,
+                item: *item,
+                check: *check,
+            },
+            State::CheckedOut { .. }
+            | State::Returned { .. }
+            | State::HandedOver { .. }
+            | State::Released { .. } => HandoverSnapshot::ScanLocker,
+        }
+    }
+
+    /// The flow as it was when `snapshot` was taken, checked against the store as it is now: a decision is asked
+    /// again (the time may have moved past a shift's end), a request is read back from the ledger. What no longer
+    /// fits (an unknown request) starts over at the locker scan.
+    pub fn restore(session: &Session, snapshot: HandoverSnapshot) -> HandoverFlow {
+        let state = match snapshot {
+            HandoverSnapshot::ScanLocker => State::ScanLocker,
+            HandoverSnapshot::ChooseItem { locker } => State::ChooseItem { locker },
+            HandoverSnapshot::ChoosePurpose { locker, item } => {
+                State::ChoosePurpose { locker, item }
+            }
+            HandoverSnapshot::Decided {
+                locker,
+                item,
+                purpose,
+                due_at,
+            } => match checkout_decision(session, item, &purpose, false) {
+                Ok(decision) if !matches!(decision, Decision::Denied { .. }) => State::Decided {
+                    locker,
+                    item,
+                    purpose,
+                    due_at,
+                    decision,
+                },
+                _ => State::ChoosePurpose { locker, item },
+            },
+            HandoverSnapshot::Waiting { request } | HandoverSnapshot::Approved { request } => {
+                let state = session.store().state();
+                match state.requests.get(&request) {
+                    Some(record) => {
+                        let locker = state
+                            .items
+                            .get(&record.item)
+                            .map(|i| i.item.home_locker);
+                        match (locker, record.status) {
+                            (Some(locker), RequestStatus::Granted(_)) => State::Approved {
+                                locker,
+                                item: record.item,
+                                purpose: record.purpose.clone(),
+                                due_at: record.due_at,
+                                request,
+                            },
+                            (Some(locker), _) => State::Waiting {
+                                locker,
+                                item: record.item,
+                                purpose: record.purpose.clone(),
+                                due_at: record.due_at,
+                                request,
+                            },
+                            (None, _) => State::ScanLocker,
+                        }
+                    }
+                    None => State::ScanLocker,
+                }
+            }
+            HandoverSnapshot::CardCheck {
+                locker,
+                item,
+                check,
+            } => State::CardCheck {
+                locker,
+                item,
+                check,
+            },
+        };
+        HandoverFlow { state, error: None }
+    }
+
+    /// The request this handover waits for (or was approved by), if any.
+    pub fn waiting_for(&self) -> Option<RequestId> {
+        match &self.state {
+            State::Waiting { request, .. } | State::Approved { request, .. } => Some(*request),
+            _ => None,
         }
     }
 

@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a notice should look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum NoticeKind {
     /// Something was refused or failed; nothing was written.
     Error,
@@ -49,6 +50,7 @@ pub enum NoticeKind {
 
 /// A message shown at the top of a screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Notice {
     /// How it should look.
     pub kind: NoticeKind,

@@ -1241,7 +1241,7 @@ fn card_auth_id(auth: CardAuth) -> &'static str {
     }
 }
 
-fn role_id(role: Role) -> &'static str {
+pub(crate) fn role_id(role: Role) -> &'static str {
     match role {
         Role::Caregiver => "setup-role-caregiver",
         Role::CardHandler => "setup-role-card-handler",

@@ -34,6 +34,7 @@
 mod error;
 mod key;
 mod payload;
+#[cfg(feature = "label-pdf")]
 mod pdf;
 mod sheet;
 
@@ -42,6 +43,7 @@ pub use key::{LabelSigner, label_signature_is_valid};
 pub use payload::{
     LABEL_FORMAT_VERSION, LABEL_PAYLOAD_LEN, LABEL_SIGNATURE_CONTEXT, LABEL_URL_PATH, LabelPayload,
 };
+#[cfg(feature = "label-pdf")]
 pub use pdf::{LABEL_FONT_ENV, LABEL_FONT_PATHS, LabelFont, sheet_pdf};
 pub use sheet::{A4_HEIGHT_MM, A4_WIDTH_MM, QUIET_MODULES, SheetLabel, SheetLayout, sheet_svgs};
 

@@ -40,6 +40,8 @@ pub enum Field {
     /// A reference recorded with an incident step, e.g. the police 受理番号 (row: incident id; key: the
     /// facility's).
     IncidentReference,
+    /// The app's screen and work under way, saved across process death (row: device id; key: the facility's).
+    AppState,
 }
 
 impl Field {
@@ -57,6 +59,7 @@ impl Field {
             Field::PurposeNote => ("checkout", "purpose_note"),
             Field::IncidentReference => ("incident", "reference"),
             Field::DenialReason => ("approval", "denial_reason"),
+            Field::AppState => ("app", "state"),
         }
     }
 }

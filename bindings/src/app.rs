@@ -1,0 +1,101 @@
+//! The app as the shells hold it: one [`AzukariApp`] whose `view()` every screen draws and whose `dispatch`
+//! takes every tap. The view and event types are the core's own (`azukari_core::app`, derived for UniFFI behind
+//! the core's `uniffi` feature), so nothing is mirrored or converted here: this file only adapts the foreign
+//! traits and guards the app with a mutex.
+
+use crate::error::AzukariError;
+use crate::platform::{CardAdapter, CardTransceiver, KeyVault, VaultAdapter};
+use crate::sync::{Connection, HubConnection};
+use azukari_core::app::{App, AppError, AppEvent, AppView};
+use azukari_core::clock::{Clock, SystemClock};
+use azukari_core::i18n::Locale;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// The whole app on this device: the facility's store (locked until unlocked), who is signed in, the screen and
+/// the work under way. Every method blocks (SQLite, Argon2id, the card, the network): call off the UI thread.
+#[derive(uniffi::Object)]
+pub struct AzukariApp {
+    app: Mutex<App>,
+}
+
+impl AzukariApp {
+    /// An app for the store at `path`, with `clock`.
+    pub(crate) fn with_clock(
+        path: String,
+        vault: Arc<dyn KeyVault>,
+        label_host: String,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<AzukariApp> {
+        let vault: Arc<dyn azukari_core::crypto::KeyVault> = Arc::new(VaultAdapter(vault));
+        Arc::new(AzukariApp {
+            app: Mutex::new(App::new(PathBuf::from(path), vault, clock).with_label_host(&label_host)),
+        })
+    }
+
+    fn guard(&self) -> MutexGuard<'_, App> {
+        // Every write of the core is one transaction, so the app is consistent even after a panic elsewhere.
+        self.app.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An infrastructure failure in the app's language.
+fn thrown(error: AppError, language: Locale) -> AzukariError {
+    let text = error.message(language);
+    match error {
+        AppError::Locked => AzukariError::LockedStore { text },
+        _ => AzukariError::StorageFailure { text },
+    }
+}
+
+#[uniffi::export]
+impl AzukariApp {
+    /// The app for the facility store at `path`, unlocked every day with `vault` (or the recovery passphrase).
+    /// `label_host` is the facility hub's host name, which printed locker labels name.
+    #[uniffi::constructor]
+    pub fn new(path: String, vault: Arc<dyn KeyVault>, label_host: String) -> Arc<AzukariApp> {
+        AzukariApp::with_clock(path, vault, label_host, Arc::new(SystemClock))
+    }
+
+    /// What to draw now.
+    pub fn view(&self) -> AppView {
+        self.guard().view()
+    }
+
+    /// Send what the person tapped or typed (a button's event, an `Edit`), or a platform result (`Scanned`,
+    /// `ScanCancelled`, `FileShared`); returns what to draw next. Refusals are notices in the view; this throws
+    /// only when the device cannot go on (locked, damaged or full store).
+    pub fn dispatch(&self, event: AppEvent) -> Result<AppView, AzukariError> {
+        let mut app = self.guard();
+        let language = app.view().language;
+        app.dispatch(event).map_err(|e| thrown(e, language))
+    }
+
+    /// The card held to the phone, when the view asks for `TapCard`.
+    pub fn present_card(&self, card: Arc<dyn CardTransceiver>) -> Result<AppView, AzukariError> {
+        let mut app = self.guard();
+        let language = app.view().language;
+        app.present_card(&mut CardAdapter(card))
+            .map_err(|e| thrown(e, language))
+    }
+
+    /// Sync with the hub through `hub` (when the view asks for `SyncNow`, and in the background while the app
+    /// is open). Offline, nothing is lost: the view says so.
+    pub fn sync(&self, hub: Arc<dyn HubConnection>) -> Result<AppView, AzukariError> {
+        let mut app = self.guard();
+        let language = app.view().language;
+        app.sync(&Connection(hub)).map_err(|e| thrown(e, language))
+    }
+
+    /// The screen and the work under way, sealed, to keep while the platform stops the app.
+    pub fn save(&self) -> Result<Vec<u8>, AzukariError> {
+        let mut app = self.guard();
+        let language = app.view().language;
+        app.save().map_err(|e| thrown(e, language))
+    }
+
+    /// Bring back what `save` kept (the rest follows the next unlock).
+    pub fn restore(&self, saved: Vec<u8>) -> AppView {
+        self.guard().restore(&saved)
+    }
+}

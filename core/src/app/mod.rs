@@ -1,0 +1,347 @@
+//! The whole app as one state machine: which screen is shown, what follows a scan, an alert or a finished
+//! handover, what each role may open, and every text, button and field of every screen.
+//!
+//! In the manner of redbadger/crux: the [`App`] is the model, [`App::dispatch`] the update, [`App::view`] the
+//! view. A shell (Android, iOS, the hub's browser pages) draws the [`AppView`] it gets back, sends the
+//! [`AppEvent`] of the button tapped, and performs the [`PlatformRequest`] the view names — the camera, the card
+//! reader, a sync, sharing a file — then hands the result back ([`AppEvent::Scanned`], [`App::present_card`],
+//! [`App::sync`], [`AppEvent::FileShared`]). Nothing is decided in a shell, so nothing can differ between them.
+//!
+//! **Refusals are notices.** A rule that says no, a forged label, a missing field: the next view shows why and
+//! nothing was written. [`AppError`] is thrown only when the device cannot go on (locked, damaged or full store).
+//!
+//! **Process death.** [`App::save`] seals the screen and the work under way (a handover waiting for approval, an
+//! audit, an incident) under the facility's key; [`App::restore`] brings it back after the next unlock.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`view`] | what a shell draws: sections, rows, buttons, fields, platform requests |
+//! | [`event`] | what a shell sends |
+//! | `screens` | one builder per screen, from the flows' views to sections |
+//! | [`format`] | dates and times as people read them (西暦 with 和暦) |
+//! | `saved` | the sealed snapshot kept across process death |
+//! | [`error`] | the few errors that are thrown, worded in the chosen language |
+
+pub mod error;
+pub mod event;
+pub mod format;
+mod navigation;
+mod saved;
+mod screens;
+pub mod view;
+
+pub use error::AppError;
+pub use event::{AppEvent, FieldId};
+pub use view::{
+    AppView, Badge, Button, ButtonStyle, Choice, Fact, Field, FieldKind, PlatformRequest,
+    Progress, Row, ScreenKind, Section,
+};
+
+use crate::card::CardTransceiver;
+use crate::clock::{Clock, Timestamp};
+use crate::crypto::KeyVault;
+use crate::flows::approval::ApprovalInbox;
+use crate::flows::audit::AuditFlow;
+use crate::flows::board::BoardFlow;
+use crate::flows::consent::ConsentFlow;
+use crate::flows::handover::HandoverFlow;
+use crate::flows::incident::IncidentFlow;
+use crate::flows::setup::SetupFlow;
+use crate::flows::{Notice, NoticeKind, Session};
+use crate::i18n::{Arg, Locale, catalog};
+use crate::store::{OpenOptions, Store, Unlock};
+use crate::sync::{HubTransport, SyncState};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A notice the app itself raised, worded in both languages when it happened so a language switch still
+/// changes it. It shows in the next view only.
+#[derive(Debug, Clone)]
+struct Said {
+    kind: NoticeKind,
+    ja: String,
+    en: String,
+}
+
+impl Said {
+    fn new(kind: NoticeKind, text: impl Fn(Locale) -> String) -> Said {
+        Said {
+            kind,
+            ja: text(Locale::Ja),
+            en: text(Locale::En),
+        }
+    }
+
+    fn message(kind: NoticeKind, id: &'static str) -> Said {
+        Said::new(kind, |locale| catalog(locale).text(id))
+    }
+
+    fn notice(&self, locale: Locale) -> Notice {
+        Notice {
+            kind: self.kind,
+            text: match locale {
+                Locale::Ja => self.ja.clone(),
+                Locale::En => self.en.clone(),
+            },
+        }
+    }
+}
+
+/// A platform request waiting for its result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Waiting {
+    /// The camera, for a locker label.
+    Scan,
+    /// The card reader, on the handover's return step.
+    Card,
+    /// A sync.
+    Sync,
+    /// A file to share.
+    Share {
+        file_name: String,
+        mime_type: String,
+        bytes: Vec<u8>,
+    },
+}
+
+/// The last sync, as the sync screen shows it.
+#[derive(Debug, Clone, Default)]
+struct SyncStatus {
+    last_success: Option<Timestamp>,
+    last: Option<Said>,
+}
+
+/// The flows of the screens, each keeping its own state between events.
+#[derive(Default)]
+struct Flows {
+    handover: HandoverFlow,
+    approvals: ApprovalInbox,
+    audit: AuditFlow,
+    incident: IncidentFlow,
+    consent: Option<ConsentFlow>,
+    setup: SetupFlow,
+    board: BoardFlow,
+}
+
+/// The app on one device: the store (locked or open), who is signed in, the screen and its flow state.
+pub struct App {
+    path: PathBuf,
+    vault: Arc<dyn KeyVault>,
+    clock: Arc<dyn Clock>,
+    locale: Locale,
+    session: Option<Session>,
+    /// The screens opened, the current one last.
+    stack: Vec<ScreenKind>,
+    flows: Flows,
+    fields: BTreeMap<FieldId, String>,
+    said: Vec<Said>,
+    waiting: Option<Waiting>,
+    /// A label scanned (or opened from outside) before anyone could act on it: opened after sign-in.
+    pending_label: Option<String>,
+    /// A saved snapshot waiting for the store to be unlocked.
+    pending_restore: Option<Vec<u8>>,
+    sync: SyncStatus,
+    /// The host name the locker labels' URLs name (the facility hub's).
+    label_host: String,
+    /// A card being registered on the setup screen, waiting for the card to be read.
+    card_form: Option<crate::flows::setup::ItemForm>,
+}
+
+/// The label host until the app is told its hub's.
+const DEFAULT_LABEL_HOST: &str = "azukari.local";
+
+impl App {
+    /// The app for the store at `path` (locked), unlocked with `vault` every day or the recovery passphrase.
+    pub fn new(path: PathBuf, vault: Arc<dyn KeyVault>, clock: Arc<dyn Clock>) -> App {
+        App {
+            path,
+            vault,
+            clock,
+            locale: Locale::Ja,
+            session: None,
+            stack: vec![ScreenKind::Unlock],
+            flows: Flows::default(),
+            fields: BTreeMap::new(),
+            said: Vec::new(),
+            waiting: None,
+            pending_label: None,
+            pending_restore: None,
+            sync: SyncStatus::default(),
+            label_host: DEFAULT_LABEL_HOST.to_string(),
+            card_form: None,
+        }
+    }
+
+    /// The same app printing labels whose URLs name `host` (the facility hub's host name).
+    pub fn with_label_host(mut self, host: &str) -> App {
+        self.label_host = host.to_string();
+        self
+    }
+
+    /// The app over a store already open (a facility just created or joined): the sign-in screen.
+    pub fn over(
+        store: Store,
+        path: PathBuf,
+        vault: Arc<dyn KeyVault>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, AppError> {
+        let mut app = App::new(path, vault, clock);
+        app.opened(store)?;
+        Ok(app)
+    }
+
+    /// What to draw now.
+    pub fn view(&self) -> AppView {
+        screens::build(self)
+    }
+
+    /// Handle what the person did (or what the platform brought back), then what to draw.
+    pub fn dispatch(&mut self, event: AppEvent) -> Result<AppView, AppError> {
+        self.said.clear();
+        self.update(event)?;
+        Ok(self.view())
+    }
+
+    /// The card held to the phone, for the screen that asked for it ([`PlatformRequest::TapCard`]). A card
+    /// that moved away leaves the request open with a notice to hold it still; anything else ends it.
+    pub fn present_card(&mut self, card: &mut dyn CardTransceiver) -> Result<AppView, AppError> {
+        self.said.clear();
+        if self.waiting != Some(Waiting::Card) {
+            self.say(NoticeKind::Error, "app-card-not-asked");
+            return Ok(self.view());
+        }
+        let session = self.session.as_mut().ok_or(AppError::Locked)?;
+        let read = match self.card_form.clone() {
+            Some(form) if self.stack.last() == Some(&ScreenKind::Setup) => {
+                let read = self.flows.setup.register_card_by_reading(session, form, card);
+                if read.is_ok() {
+                    self.card_form = None;
+                    for field in [FieldId::ItemResident, FieldId::ItemKind, FieldId::ItemLocker] {
+                        self.fields.remove(&field);
+                    }
+                }
+                read
+            }
+            _ => self.flows.handover.tap_card(session, card),
+        };
+        match read {
+            Ok(()) => self.waiting = None,
+            Err(error) => match error::infrastructure(error)? {
+                crate::flows::FlowError::Card(card) if card.is_retryable() => {}
+                _ => self.waiting = None,
+            },
+        }
+        Ok(self.view())
+    }
+
+    /// Sync with the facility's hub through `hub` ([`PlatformRequest::SyncNow`], or in the background while
+    /// the app is open). Offline, nothing is lost: the sync screen says so and the next sync resumes.
+    pub fn sync(&mut self, hub: &dyn HubTransport) -> Result<AppView, AppError> {
+        self.said.clear();
+        let session = self.session.as_mut().ok_or(AppError::Locked)?;
+        let result = crate::sync::sync(session.store_mut(), hub, 0);
+        let now = session.now();
+        if self.waiting == Some(Waiting::Sync) {
+            self.waiting = None;
+        }
+        match result {
+            Ok(report) => {
+                self.sync.last_success = Some(now);
+                let (pushed, pulled) = (report.pushed as i64, report.pulled as i64);
+                self.sync.last = Some(Said::new(NoticeKind::Info, |locale| {
+                    catalog(locale).format(
+                        "app-sync-done",
+                        &[("pushed", Arg::from(pushed)), ("pulled", Arg::from(pulled))],
+                    )
+                }));
+                let session = self.session.as_mut().ok_or(AppError::Locked)?;
+                session.refresh_rules().or_else(|e| error::infrastructure(e).map(|_| ()))?;
+            }
+            Err(crate::sync::SyncError::Store(store)) if error::is_infrastructure(&store) => {
+                return Err(AppError::Store(store));
+            }
+            Err(error) => {
+                let kind = if error.is_alarm() {
+                    NoticeKind::Error
+                } else {
+                    NoticeKind::Warning
+                };
+                let said = Said::new(kind, |locale| error::sync_message(&error, locale));
+                self.said.push(said.clone());
+                self.sync.last = Some(said);
+            }
+        }
+        Ok(self.view())
+    }
+
+    /// The screen and the work under way, sealed under the facility's key, to keep while the platform stops
+    /// the app. Locked, only the language is kept.
+    pub fn save(&mut self) -> Result<Vec<u8>, AppError> {
+        saved::save(self)
+    }
+
+    /// Bring back what [`App::save`] kept: the language now, the rest (screen, who was signed in, the handover,
+    /// audit or incident under way) once the store is unlocked. A snapshot that cannot be read is dropped with
+    /// a notice; the app starts afresh.
+    pub fn restore(&mut self, bytes: &[u8]) -> AppView {
+        self.said.clear();
+        if saved::restore(self, bytes).is_err() {
+            self.say(NoticeKind::Warning, "app-error-saved-state");
+        }
+        self.view()
+    }
+
+    /// Whether the store is unlocked.
+    pub fn is_unlocked(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// The open session (for the hub's console, which renders the same views with its own sessions).
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// The current screen.
+    pub fn screen(&self) -> ScreenKind {
+        self.stack.last().copied().unwrap_or(ScreenKind::Unlock)
+    }
+
+    fn say(&mut self, kind: NoticeKind, id: &'static str) {
+        self.said.push(Said::message(kind, id));
+    }
+
+    /// The store was opened: a session in the app's language, the sign-in screen, and a saved snapshot if one
+    /// waits.
+    fn opened(&mut self, store: Store) -> Result<(), AppError> {
+        let mut session = Session::new(store).map_err(|e| match error::infrastructure(e) {
+            Err(infra) => infra,
+            Ok(other) => AppError::Store(crate::store::StoreError::Io(other.to_string())),
+        })?;
+        session.locale = self.locale;
+        self.session = Some(session);
+        self.flows = Flows::default();
+        self.stack = vec![ScreenKind::SignIn];
+        if let Some(bytes) = self.pending_restore.take()
+            && saved::restore_sealed(self, &bytes).is_err()
+        {
+            self.say(NoticeKind::Warning, "app-error-saved-state");
+        }
+        Ok(())
+    }
+
+    fn open_store(&mut self, unlock: Unlock<'_>) -> Result<(), crate::store::StoreError> {
+        let store = Store::open(&self.path, unlock, OpenOptions::default(), self.clock.clone())?;
+        self.opened(store).map_err(|e| match e {
+            AppError::Store(store) => store,
+            other => crate::store::StoreError::Io(other.to_string()),
+        })
+    }
+
+    /// How many items the sync outbox holds (for the sync screen).
+    fn outbox(&self) -> Option<usize> {
+        let session = self.session.as_ref()?;
+        let state = SyncState::load(session.store()).ok()?;
+        state.outbox_len(session.store()).ok()
+    }
+}
