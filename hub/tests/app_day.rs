@@ -25,7 +25,13 @@ fn tap(app: &mut App, label: &str) -> AppView {
         .buttons()
         .into_iter()
         .find(|b| b.label == label)
-        .unwrap_or_else(|| panic!("no button {label:?} on {:?}: {:?}", view.screen, labels(&view)))
+        .unwrap_or_else(|| {
+            panic!(
+                "no button {label:?} on {:?}: {:?}",
+                view.screen,
+                labels(&view)
+            )
+        })
         .clone();
     assert!(button.enabled, "{label:?} is disabled on {:?}", view.screen);
     app.dispatch(button.event).unwrap()
@@ -111,7 +117,13 @@ fn a_facility_day_runs_on_app_events_and_views_alone() {
     let (mut hub, facility) = common::seeded_hub(dir.path(), 3, clock.clone());
     // The labels on the lockers were printed before the day.
     let lockers = vec![facility.card_lockers[0]];
-    let sheet = issue_sheet(hub.store().unwrap(), Some(facility.admin), &lockers, "hub.test").unwrap();
+    let sheet = issue_sheet(
+        hub.store().unwrap(),
+        Some(facility.admin),
+        &lockers,
+        "hub.test",
+    )
+    .unwrap();
     let label_a = sheet[0].url.clone();
     hub.publish_own().unwrap();
     let hub = LocalHub::new(hub);
@@ -125,27 +137,78 @@ fn a_facility_day_runs_on_app_events_and_views_alone() {
 
     // Morning: the administrator registers a resident's My Number card on the tablet by tapping it.
     assert_eq!(phone.view().screen, ScreenKind::Unlock);
-    assert_eq!(tap(&mut tablet, &text("app-unlock-vault")).screen, ScreenKind::SignIn);
+    assert_eq!(
+        tap(&mut tablet, &text("app-unlock-vault")).screen,
+        ScreenKind::SignIn
+    );
     let view = tap_in_row(&mut tablet, "管理", &text("app-sign-in-button"));
     assert_eq!(view.screen, ScreenKind::Home);
     let view = tap_in_row(&mut tablet, &text("app-screen-setup"), &text("app-open"));
     assert_eq!(view.screen, ScreenKind::Setup);
-    let resident_label = catalog(Locale::Ja).text("setup-field-resident");
-    let first_resident = match &view.fields().into_iter().find(|f| f.id == FieldId::ItemResident).unwrap().kind {
-        FieldKind::OneOf { choices } => choices[0].label.clone(),
-        _ => unreachable!(),
-    };
+    // A resident admitted today, from the drawn form.
+    let ja = catalog(Locale::Ja);
+    fill(&mut tablet, &ja.text("setup-field-name"), "新規 太郎");
+    fill(&mut tablet, &ja.text("setup-field-kana"), "シンキ タロウ");
+    fill(
+        &mut tablet,
+        &ja.text("setup-field-admitted-on"),
+        "2026-11-24",
+    );
+    let view = tap(&mut tablet, &text("app-setup-admit"));
+    assert!(errors(&view).is_empty(), "{:?}", view.notices);
+    let resident_label = ja.text("setup-field-resident");
+    let first_resident = "新規 太郎".to_string();
     fill(&mut tablet, &resident_label, &first_resident);
-    fill(&mut tablet, &catalog(Locale::Ja).text("setup-field-item-kind"), "暗証番号ありのカード");
-    fill(&mut tablet, &catalog(Locale::Ja).text("setup-field-home-locker"), "ロッカー A");
+    fill(
+        &mut tablet,
+        &catalog(Locale::Ja).text("setup-field-item-kind"),
+        "暗証番号ありのカード",
+    );
+    fill(
+        &mut tablet,
+        &catalog(Locale::Ja).text("setup-field-home-locker"),
+        "ロッカー A",
+    );
     let view = tap(&mut tablet, &text("app-setup-register-item"));
-    assert!(matches!(view.request, Some(PlatformRequest::TapCard { .. })), "{:?}", view.notices);
+    assert!(
+        matches!(view.request, Some(PlatformRequest::TapCard { .. })),
+        "{:?}",
+        view.notices
+    );
     let expires = chrono::NaiveDate::from_ymd_opt(2030, 3, 31).unwrap();
-    let mut card = SoftwareCard::new(SoftwareCardSpec::new("AB1234567890123", expires, expires)).unwrap();
+    let mut card =
+        SoftwareCard::new(SoftwareCardSpec::new("AB1234567890123", expires, expires)).unwrap();
     let view = tablet.present_card(&mut card).unwrap();
     assert!(errors(&view).is_empty(), "{:?}", view.notices);
     assert_eq!(view.request, None);
+    // The family's agreement, recorded on the tablet as they read it.
+    tap(&mut tablet, &text("app-back"));
+    tap_in_row(
+        &mut tablet,
+        &text("app-screen-agreements"),
+        &text("app-open"),
+    );
+    tap_in_row(&mut tablet, "新規 太郎", &text("app-open"));
+    let view = tap(&mut tablet, &ja.text("consent-button-acknowledge"));
+    assert!(
+        errors(&view).is_empty(),
+        "{:?} {:?}",
+        view.notices,
+        labels(&view)
+    );
+    fill(
+        &mut tablet,
+        &text("app-field-signatory"),
+        &ja.text("setup-signatory-family"),
+    );
+    fill(&mut tablet, &text("app-field-signatory-name"), "新規 花子");
+    fill(&mut tablet, &text("app-field-relation"), "長女");
+    let view = tap(&mut tablet, &ja.text("consent-button-confirm"));
+    assert!(errors(&view).is_empty(), "{:?}", view.notices);
     tablet.sync(&hub).unwrap();
+    tap(&mut tablet, &text("app-back"));
+    tap(&mut tablet, &text("app-back"));
+    tap_in_row(&mut tablet, &text("app-screen-settings"), &text("app-open"));
     tap(&mut tablet, &text("app-sign-out"));
 
     // 21:00: the night handler scans locker A's label with the phone.
@@ -155,7 +218,11 @@ fn a_facility_day_runs_on_app_events_and_views_alone() {
     tap_in_row(&mut phone, "夜勤", &text("app-sign-in-button"));
     let view = tap(&mut phone, &text("app-scan-label"));
     assert!(matches!(view.request, Some(PlatformRequest::ScanQr { .. })));
-    let view = phone.dispatch(AppEvent::Scanned { text: label_a.clone() }).unwrap();
+    let view = phone
+        .dispatch(AppEvent::Scanned {
+            text: label_a.clone(),
+        })
+        .unwrap();
     assert_eq!(view.screen, ScreenKind::Handover);
     let card_row = format!("{first_resident}様のマイナ保険証");
     tap_in_row(&mut phone, &card_row, &text("handover-action-checkout"));
@@ -170,36 +237,70 @@ fn a_facility_day_runs_on_app_events_and_views_alone() {
     phone.restore(&saved);
     let view = tap(&mut phone, &text("app-unlock-vault"));
     assert_eq!(view.screen, ScreenKind::Handover);
-    assert!(view.buttons().iter().any(|b| b.label == text("handover-check-approval")));
+    assert!(
+        view.buttons()
+            .iter()
+            .any(|b| b.label == text("handover-check-approval"))
+    );
     phone.sync(&hub).unwrap();
 
-    // The supervisor's tablet shows the request with a count and approves it.
-    tap_in_row(&mut tablet, "責任", &text("app-sign-in-button"));
+    // Five minutes later the supervisor's tablet shows the request with a count and approves it.
+    at(&clock, 21, 5);
+    tap_in_row(&mut tablet, "主任", &text("app-sign-in-button"));
     tablet.sync(&hub).unwrap();
     let view = tablet.view();
-    let approvals = view.badges.iter().find(|b| b.screen == ScreenKind::Approvals).unwrap();
+    let approvals = view
+        .badges
+        .iter()
+        .find(|b| b.screen == ScreenKind::Approvals)
+        .unwrap();
     assert_eq!(approvals.count, 1);
-    tap_in_row(&mut tablet, &text("app-screen-approvals"), &text("app-open"));
+    tap_in_row(
+        &mut tablet,
+        &text("app-screen-approvals"),
+        &text("app-open"),
+    );
     let view = tap(&mut tablet, &text("approval-approve"));
     assert!(errors(&view).is_empty(), "{:?}", view.notices);
-    tablet.sync(&hub).unwrap();
+    let view = tablet.sync(&hub).unwrap();
+    assert!(errors(&view).is_empty(), "{:?}", view.notices);
 
     // The phone sees the approval and takes the card out; the language switches mid-way.
-    phone.sync(&hub).unwrap();
-    tap(&mut phone, &text("handover-check-approval"));
-    let view = phone.dispatch(AppEvent::SetLanguage { language: Locale::En }).unwrap();
-    assert_eq!(view.title, catalog(Locale::En).text("handover-title"));
-    let view = tap(&mut phone, &catalog(Locale::En).text("handover-confirm-checkout"));
+    let view = phone.sync(&hub).unwrap();
     assert!(errors(&view).is_empty(), "{:?}", view.notices);
-    phone.dispatch(AppEvent::SetLanguage { language: Locale::Ja }).unwrap();
+    let view = tap(&mut phone, &text("handover-check-approval"));
+    assert!(errors(&view).is_empty(), "{:?}", view.notices);
+    let view = phone
+        .dispatch(AppEvent::SetLanguage {
+            language: Locale::En,
+        })
+        .unwrap();
+    assert_eq!(view.title, catalog(Locale::En).text("handover-title"));
+    let view = tap(
+        &mut phone,
+        &catalog(Locale::En).text("handover-confirm-checkout"),
+    );
+    assert!(errors(&view).is_empty(), "{:?}", view.notices);
+    phone
+        .dispatch(AppEvent::SetLanguage {
+            language: Locale::Ja,
+        })
+        .unwrap();
 
     // 23:00: back from the clinic; the card is tapped to prove it is the right one, then returned.
     at(&clock, 23, 0);
     tap(&mut phone, &text("app-scan-next"));
-    phone.dispatch(AppEvent::Scanned { text: label_a.clone() }).unwrap();
+    phone
+        .dispatch(AppEvent::Scanned {
+            text: label_a.clone(),
+        })
+        .unwrap();
     tap_in_row(&mut phone, &card_row, &text("handover-action-return"));
     let view = tap(&mut phone, &text("app-tap-card"));
-    assert!(matches!(view.request, Some(PlatformRequest::TapCard { .. })));
+    assert!(matches!(
+        view.request,
+        Some(PlatformRequest::TapCard { .. })
+    ));
     let view = phone.present_card(&mut card).unwrap();
     assert!(errors(&view).is_empty(), "{:?}", view.notices);
     let view = tap(&mut phone, &text("handover-confirm-return"));
@@ -215,11 +316,15 @@ fn a_facility_day_runs_on_app_events_and_views_alone() {
 
     // The supervisor audits every locker: the audit takes the scanned label.
     tablet.sync(&hub).unwrap();
-    tap(&mut tablet, &text("app-go-home"));
+    tap(&mut tablet, &text("app-back"));
     tap_in_row(&mut tablet, &text("app-screen-audit"), &text("app-open"));
     let view = tap(&mut tablet, &catalog(Locale::Ja).text("audit-button-start"));
     assert!(errors(&view).is_empty(), "{:?}", view.notices);
-    let view = tablet.dispatch(AppEvent::Scanned { text: label_a.clone() }).unwrap();
+    let view = tablet
+        .dispatch(AppEvent::Scanned {
+            text: label_a.clone(),
+        })
+        .unwrap();
     assert_eq!(view.screen, ScreenKind::Audit);
     let found: Vec<AppEvent> = tablet
         .view()
@@ -235,19 +340,34 @@ fn a_facility_day_runs_on_app_events_and_views_alone() {
     }
     let progress = tablet.view().progress.unwrap();
     assert!(progress.done.unwrap() > 0);
-    let view = tap(&mut tablet, &catalog(Locale::Ja).text("audit-button-complete"));
+    let view = tap(
+        &mut tablet,
+        &catalog(Locale::Ja).text("audit-button-complete"),
+    );
     assert!(errors(&view).is_empty(), "{:?}", view.notices);
 
     // A card is lost outside: the supervisor opens the incident and works the checklist to the end.
     tap(&mut tablet, &text("app-go-home"));
     tap_in_row(&mut tablet, &text("app-screen-incident"), &text("app-open"));
-    fill(&mut tablet, &text("app-field-incident-kind"), &catalog(Locale::Ja).text("incident-kind-lost-outside"));
-    fill(&mut tablet, &text("app-field-incident-item"), &first_resident);
+    fill(
+        &mut tablet,
+        &text("app-field-incident-kind"),
+        &catalog(Locale::Ja).text("incident-kind-lost-outside"),
+    );
+    fill(
+        &mut tablet,
+        &text("app-field-incident-item"),
+        &first_resident,
+    );
     let view = tap(&mut tablet, &text("app-open-incident"));
     assert!(errors(&view).is_empty(), "{:?}", view.notices);
     for _ in 0..10 {
         let view = tablet.view();
-        if let Some(field) = view.fields().into_iter().find(|f| f.id == FieldId::ReceiptNumber) {
+        if let Some(field) = view
+            .fields()
+            .into_iter()
+            .find(|f| f.id == FieldId::ReceiptNumber)
+        {
             let label = field.label.clone();
             fill(&mut tablet, &label, "第123号");
             tap(&mut tablet, &text("app-record-police-report"));
@@ -269,7 +389,12 @@ fn a_facility_day_runs_on_app_events_and_views_alone() {
         }
     }
     let view = tablet.view();
-    let close = view.buttons().into_iter().find(|b| b.event == AppEvent::CloseIncident).cloned().unwrap();
+    let close = view
+        .buttons()
+        .into_iter()
+        .find(|b| b.event == AppEvent::CloseIncident)
+        .cloned()
+        .unwrap();
     let view = tablet.dispatch(close.event).unwrap();
     assert!(errors(&view).is_empty(), "{:?}", view.notices);
     tablet.sync(&hub).unwrap();

@@ -192,3 +192,4 @@ app-store-label-key-elsewhere = The label signing key is on another device. Prin
 app-store-not-registered = This device is not registered in the ledger yet. Sync first.
 app-store-device-registered = This device is already registered.
 app-store-io = The device's data could not be read or written. Restart the app; if that does not help, tell the administrator.
+app-consent-standard-text = I (or the person I represent) agree that the facility keeps the person's My Number card (health insurance), eligibility certificate, eligibility notice and long-term-care insurance card in a locked locker, that designated staff take them out for medical visits and procedures, each time recorded, and bring them back. The PIN is not left with the facility (a sealed PIN envelope only if agreed to separately). This agreement can be revoked at any time.

@@ -89,9 +89,10 @@ pub fn sync_message(error: &SyncError, locale: Locale) -> String {
         ),
         SyncError::Store(store) => store_message(store, locale),
         SyncError::NotEnrolled => catalog.text("app-sync-not-enrolled"),
-        SyncError::Refused { code, .. } => {
-            catalog.format("app-sync-event-refused", &[("code", Arg::from(code.as_str()))])
-        }
+        SyncError::Refused { code, .. } => catalog.format(
+            "app-sync-event-refused",
+            &[("code", Arg::from(code.as_str()))],
+        ),
         other if other.is_alarm() => catalog.text("app-sync-alarm"),
         _ => catalog.text("app-sync-failed"),
     }

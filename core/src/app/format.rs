@@ -66,10 +66,22 @@ mod tests {
 
     #[test]
     fn japanese_dates_show_the_western_year_with_the_era_beside_it() {
-        assert_eq!(date(day(2026, 12, 6), Locale::Ja), "2026年12月6日（令和8年）");
-        assert_eq!(date(day(2019, 5, 1), Locale::Ja), "2019年5月1日（令和元年）");
-        assert_eq!(date(day(2019, 4, 30), Locale::Ja), "2019年4月30日（平成31年）");
-        assert_eq!(date(day(1989, 1, 7), Locale::Ja), "1989年1月7日（昭和64年）");
+        assert_eq!(
+            date(day(2026, 12, 6), Locale::Ja),
+            "2026年12月6日（令和8年）"
+        );
+        assert_eq!(
+            date(day(2019, 5, 1), Locale::Ja),
+            "2019年5月1日（令和元年）"
+        );
+        assert_eq!(
+            date(day(2019, 4, 30), Locale::Ja),
+            "2019年4月30日（平成31年）"
+        );
+        assert_eq!(
+            date(day(1989, 1, 7), Locale::Ja),
+            "1989年1月7日（昭和64年）"
+        );
         assert_eq!(date(day(1900, 1, 1), Locale::Ja), "1900年1月1日");
     }
 

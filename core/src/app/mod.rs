@@ -33,8 +33,8 @@ pub mod view;
 pub use error::AppError;
 pub use event::{AppEvent, FieldId};
 pub use view::{
-    AppView, Badge, Button, ButtonStyle, Choice, Fact, Field, FieldKind, PlatformRequest,
-    Progress, Row, ScreenKind, Section,
+    AppView, Badge, Button, ButtonStyle, Choice, Fact, Field, FieldKind, PlatformRequest, Progress,
+    Row, ScreenKind, Section,
 };
 
 use crate::card::CardTransceiver;
@@ -214,10 +214,17 @@ impl App {
         let session = self.session.as_mut().ok_or(AppError::Locked)?;
         let read = match self.card_form.clone() {
             Some(form) if self.stack.last() == Some(&ScreenKind::Setup) => {
-                let read = self.flows.setup.register_card_by_reading(session, form, card);
+                let read = self
+                    .flows
+                    .setup
+                    .register_card_by_reading(session, form, card);
                 if read.is_ok() {
                     self.card_form = None;
-                    for field in [FieldId::ItemResident, FieldId::ItemKind, FieldId::ItemLocker] {
+                    for field in [
+                        FieldId::ItemResident,
+                        FieldId::ItemKind,
+                        FieldId::ItemLocker,
+                    ] {
                         self.fields.remove(&field);
                     }
                 }
@@ -256,7 +263,9 @@ impl App {
                     )
                 }));
                 let session = self.session.as_mut().ok_or(AppError::Locked)?;
-                session.refresh_rules().or_else(|e| error::infrastructure(e).map(|_| ()))?;
+                session
+                    .refresh_rules()
+                    .or_else(|e| error::infrastructure(e).map(|_| ()))?;
             }
             Err(crate::sync::SyncError::Store(store)) if error::is_infrastructure(&store) => {
                 return Err(AppError::Store(store));
@@ -331,7 +340,12 @@ impl App {
     }
 
     fn open_store(&mut self, unlock: Unlock<'_>) -> Result<(), crate::store::StoreError> {
-        let store = Store::open(&self.path, unlock, OpenOptions::default(), self.clock.clone())?;
+        let store = Store::open(
+            &self.path,
+            unlock,
+            OpenOptions::default(),
+            self.clock.clone(),
+        )?;
         self.opened(store).map_err(|e| match e {
             AppError::Store(store) => store,
             other => crate::store::StoreError::Io(other.to_string()),

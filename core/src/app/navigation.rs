@@ -151,10 +151,9 @@ impl App {
                     .get(&FieldId::Colleague)
                     .and_then(|t| StaffId::parse(t).ok());
                 match (ItemId::parse(&item), to) {
-                    (Ok(item), Some(to)) => self.hand_over_or_release(HandoverIntent::HandOver {
-                        item,
-                        to,
-                    })?,
+                    (Ok(item), Some(to)) => {
+                        self.hand_over_or_release(HandoverIntent::HandOver { item, to })?
+                    }
                     (_, None) => self.say(NoticeKind::Error, "app-choose-colleague"),
                     _ => self.say(NoticeKind::Error, "app-unknown-choice"),
                 }
@@ -208,7 +207,20 @@ impl App {
                 });
                 match known {
                     Some(resident) if self.may(ScreenKind::Consent) => {
-                        self.flows.consent = Some(ConsentFlow::new(resident));
+                        let first = self.session.as_ref().is_some_and(|s| {
+                            !s.store()
+                                .state()
+                                .agreements
+                                .values()
+                                .any(|a| a.resident == resident)
+                        });
+                        let flow = ConsentFlow::new(resident);
+                        // A resident without any agreement is offered the facility's standard text.
+                        self.flows.consent = Some(if first {
+                            flow.with_offer(standard_offer(self.locale))
+                        } else {
+                            flow
+                        });
                         self.push(ScreenKind::Consent);
                     }
                     Some(_) => self.say(NoticeKind::Error, "app-not-allowed"),
@@ -255,7 +267,9 @@ impl App {
             AppEvent::MarkMissing { item } => match ItemId::parse(&item) {
                 Ok(item) => {
                     self.run(|flows, session| {
-                        flows.audit.handle(session, AuditIntent::MarkMissing { item })
+                        flows
+                            .audit
+                            .handle(session, AuditIntent::MarkMissing { item })
                     })?;
                 }
                 Err(_) => self.say(NoticeKind::Error, "app-unknown-choice"),
@@ -544,8 +558,9 @@ impl App {
         let locker = match verified {
             Ok(locker) => locker,
             Err(problem) => {
-                self.said
-                    .push(Said::new(NoticeKind::Error, |locale| problem.message(locale)));
+                self.said.push(Said::new(NoticeKind::Error, |locale| {
+                    problem.message(locale)
+                }));
                 return Ok(());
             }
         };
@@ -570,9 +585,7 @@ impl App {
         &mut self,
         step: impl FnOnce(&mut Flows, &mut Session) -> Result<(), FlowError>,
     ) -> Result<bool, AppError> {
-        let App {
-            session, flows, ..
-        } = self;
+        let App { session, flows, .. } = self;
         let Some(session) = session.as_mut() else {
             return Err(AppError::Locked);
         };
@@ -707,8 +720,9 @@ impl App {
                 self.say(NoticeKind::Info, "app-labels-issued");
             }
             Err(problem) => {
-                self.said
-                    .push(Said::new(NoticeKind::Error, |locale| problem.message(locale)));
+                self.said.push(Said::new(NoticeKind::Error, |locale| {
+                    problem.message(locale)
+                }));
             }
         }
         Ok(())
@@ -729,5 +743,21 @@ impl App {
             }
             Err(error) => self.refuse(error),
         }
+    }
+}
+
+/// The facility's standard custody agreement: the exact text (from the catalogue) and the items it covers. The
+/// PIN envelope is never in it; it is agreed to separately.
+fn standard_offer(locale: crate::i18n::Locale) -> crate::flows::consent::ConsentOffer {
+    crate::flows::consent::ConsentOffer {
+        text: crate::i18n::catalog(locale).text("app-consent-standard-text"),
+        items: [
+            crate::model::ItemCategory::MynaCard,
+            crate::model::ItemCategory::EligibilityCertificate,
+            crate::model::ItemCategory::EligibilityNotice,
+            crate::model::ItemCategory::CareInsuranceCard,
+        ]
+        .into_iter()
+        .collect(),
     }
 }

@@ -68,11 +68,12 @@ pub(super) fn save(app: &mut App) -> Result<Vec<u8>, AppError> {
             };
             let text = serde_json::to_string(&snapshot).map_err(|_| AppError::SavedState)?;
             let row = *session.store().device_id().as_bytes();
-            Some(
-                session
-                    .store_mut()
-                    .seal_field(Field::AppState, KeyOwner::Facility, &row, &text)?,
-            )
+            Some(session.store_mut().seal_field(
+                Field::AppState,
+                KeyOwner::Facility,
+                &row,
+                &text,
+            )?)
         }
     };
     serde_json::to_vec(&Envelope {

@@ -127,7 +127,10 @@ pub(in crate::app) fn unlock(app: &App, catalog: &Catalog) -> Screen {
         ..Section::default()
     };
     let language = language_section(catalog);
-    Screen::new(catalog.text("app-unlock-title"), vec![daily, recovery, language])
+    Screen::new(
+        catalog.text("app-unlock-title"),
+        vec![daily, recovery, language],
+    )
 }
 
 /// Sign-in on a shared device: the facility's active staff by name, with their roles.
@@ -196,7 +199,11 @@ pub(in crate::app) fn home(app: &App, session: &Session) -> Screen {
     let mut sections = vec![Section {
         title: Some(catalog.text("app-home-caregiving")),
         rows: vec![
-            entry(ScreenKind::Holding, "app-screen-holding", "app-home-holding-hint"),
+            entry(
+                ScreenKind::Holding,
+                "app-screen-holding",
+                "app-home-holding-hint",
+            ),
             entry(
                 ScreenKind::MyRequests,
                 "app-screen-my-requests",
@@ -220,7 +227,11 @@ pub(in crate::app) fn home(app: &App, session: &Session) -> Screen {
         ));
     }
     if can.supervise {
-        supervision.push(entry(ScreenKind::Board, "app-screen-board", "app-home-board-hint"));
+        supervision.push(entry(
+            ScreenKind::Board,
+            "app-screen-board",
+            "app-home-board-hint",
+        ));
         supervision.push(entry(
             ScreenKind::Alerts,
             "app-screen-alerts",
@@ -228,7 +239,11 @@ pub(in crate::app) fn home(app: &App, session: &Session) -> Screen {
         ));
     }
     if can.audit {
-        supervision.push(entry(ScreenKind::Audit, "app-screen-audit", "app-home-audit-hint"));
+        supervision.push(entry(
+            ScreenKind::Audit,
+            "app-screen-audit",
+            "app-home-audit-hint",
+        ));
     }
     if can.incident {
         supervision.push(entry(
@@ -253,8 +268,16 @@ pub(in crate::app) fn home(app: &App, session: &Session) -> Screen {
         ));
     }
     if can.setup {
-        records.push(entry(ScreenKind::Setup, "app-screen-setup", "app-home-setup-hint"));
-        records.push(entry(ScreenKind::Labels, "app-screen-labels", "app-home-labels-hint"));
+        records.push(entry(
+            ScreenKind::Setup,
+            "app-screen-setup",
+            "app-home-setup-hint",
+        ));
+        records.push(entry(
+            ScreenKind::Labels,
+            "app-screen-labels",
+            "app-home-labels-hint",
+        ));
     }
     if !records.is_empty() {
         sections.push(Section {
@@ -267,7 +290,11 @@ pub(in crate::app) fn home(app: &App, session: &Session) -> Screen {
         title: Some(catalog.text("app-home-device")),
         rows: vec![
             entry(ScreenKind::Sync, "app-screen-sync", "app-home-sync-hint"),
-            entry(ScreenKind::Settings, "app-screen-settings", "app-home-settings-hint"),
+            entry(
+                ScreenKind::Settings,
+                "app-screen-settings",
+                "app-home-settings-hint",
+            ),
         ],
         ..Section::default()
     });
@@ -327,8 +354,18 @@ pub(in crate::app) fn settings(app: &App, session: &Session) -> Screen {
             ),
         ],
         buttons: vec![
-            button_id(catalog, "app-sign-out", AppEvent::SignOut, ButtonStyle::Secondary),
-            button_id(catalog, "app-lock", AppEvent::Lock, ButtonStyle::Destructive),
+            button_id(
+                catalog,
+                "app-sign-out",
+                AppEvent::SignOut,
+                ButtonStyle::Secondary,
+            ),
+            button_id(
+                catalog,
+                "app-lock",
+                AppEvent::Lock,
+                ButtonStyle::Destructive,
+            ),
         ],
         ..Section::default()
     };

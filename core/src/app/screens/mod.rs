@@ -6,8 +6,8 @@ mod records;
 mod supervision;
 
 use super::view::{
-    AppView, Badge, Button, ButtonStyle, Choice, Fact, Field, FieldKind, PlatformRequest,
-    Progress, Row, ScreenKind, Section,
+    AppView, Badge, Button, ButtonStyle, Choice, Fact, Field, FieldKind, PlatformRequest, Progress,
+    Row, ScreenKind, Section,
 };
 use super::{App, AppEvent, FieldId, Waiting};
 use crate::custody::{Custody, RequestStatus};

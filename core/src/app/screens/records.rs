@@ -64,13 +64,16 @@ pub(in crate::app) fn consent(app: &App, session: &Session) -> Screen {
     let view = flow.view(session);
     let mut sections = vec![Section {
         paragraphs: vec![view.instruction.clone()],
-        facts: std::iter::once(fact(catalog.text("app-fact-resident"), view.resident.clone()))
-            .chain(
-                view.card
-                    .iter()
-                    .map(|card| fact(catalog.text("app-fact-card"), card.clone())),
-            )
-            .collect(),
+        facts: std::iter::once(fact(
+            catalog.text("app-fact-resident"),
+            view.resident.clone(),
+        ))
+        .chain(
+            view.card
+                .iter()
+                .map(|card| fact(catalog.text("app-fact-card"), card.clone())),
+        )
+        .collect(),
         ..Section::default()
     }];
     for alternative in &view.alternatives {
@@ -141,7 +144,9 @@ pub(in crate::app) fn consent(app: &App, session: &Session) -> Screen {
             ConsentAction::ConfirmCustody => (AppEvent::ConfirmCustody, ButtonStyle::Primary),
             ConsentAction::Revoke => (AppEvent::RevokeConsent, ButtonStyle::Destructive),
         };
-        agreement.buttons.push(button(b.label.clone(), event, style));
+        agreement
+            .buttons
+            .push(button(b.label.clone(), event, style));
     }
     sections.push(agreement);
     sections.push(Section {
@@ -219,7 +224,13 @@ pub(in crate::app) fn setup(app: &App, session: &Session) -> Screen {
         rows: view
             .lockers
             .iter()
-            .map(|r| row(r.name.clone(), vec![r.kind_label.clone(), r.place.clone()], Vec::new()))
+            .map(|r| {
+                row(
+                    r.name.clone(),
+                    vec![r.kind_label.clone(), r.place.clone()],
+                    Vec::new(),
+                )
+            })
             .collect(),
         empty: Some(catalog.text("app-setup-no-lockers")),
         fields: vec![
@@ -292,7 +303,14 @@ pub(in crate::app) fn setup(app: &App, session: &Session) -> Screen {
             .collect(),
         fields: vec![
             text(FieldId::StaffName, &l.staff_name, true),
-            field(app, FieldId::StaffRole, l.roles.clone(), None, true, choices(role_sets)),
+            field(
+                app,
+                FieldId::StaffRole,
+                l.roles.clone(),
+                None,
+                true,
+                choices(role_sets),
+            ),
             field(
                 app,
                 FieldId::StaffShift,
@@ -374,14 +392,25 @@ pub(in crate::app) fn setup(app: &App, session: &Session) -> Screen {
                         .map(|r| (r.id.to_string(), r.name.clone())),
                 ),
             ),
-            field(app, FieldId::ItemKind, l.item_kind.clone(), None, true, choices(item_kinds)),
+            field(
+                app,
+                FieldId::ItemKind,
+                l.item_kind.clone(),
+                None,
+                true,
+                choices(item_kinds),
+            ),
             field(
                 app,
                 FieldId::ItemLocker,
                 l.home_locker.clone(),
                 None,
                 true,
-                choices(view.lockers.iter().map(|r| (r.id.to_string(), r.name.clone()))),
+                choices(
+                    view.lockers
+                        .iter()
+                        .map(|r| (r.id.to_string(), r.name.clone())),
+                ),
             ),
             field(
                 app,
@@ -439,7 +468,13 @@ pub(in crate::app) fn labels(app: &App, session: &Session) -> Screen {
         rows: setup
             .lockers
             .iter()
-            .map(|r| row(r.name.clone(), vec![r.kind_label.clone(), r.place.clone()], Vec::new()))
+            .map(|r| {
+                row(
+                    r.name.clone(),
+                    vec![r.kind_label.clone(), r.place.clone()],
+                    Vec::new(),
+                )
+            })
             .collect(),
         empty: Some(catalog.text("app-setup-no-lockers")),
         ..Section::default()

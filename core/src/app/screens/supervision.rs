@@ -130,11 +130,7 @@ pub(in crate::app) fn board(app: &App, session: &Session) -> Screen {
     screen
 }
 
-fn board_row(
-    catalog: &crate::i18n::Catalog,
-    item: &BoardItem,
-    severity: Option<Severity>,
-) -> Row {
+fn board_row(catalog: &crate::i18n::Catalog, item: &BoardItem, severity: Option<Severity>) -> Row {
     let mut r = row(
         format!("{}　{}", item.resident_name, item.kind),
         vec![item.custody.clone()],
@@ -161,11 +157,11 @@ pub(in crate::app) fn alerts(app: &App, session: &Session) -> Screen {
         .iter()
         .map(|alert| {
             let event = match alert.opens {
-                AlertTarget::Item(item) => state.items.get(&item).map(|record| {
-                    AppEvent::ShowResident {
+                AlertTarget::Item(item) => {
+                    state.items.get(&item).map(|record| AppEvent::ShowResident {
                         resident: record.item.resident.to_string(),
-                    }
-                }),
+                    })
+                }
                 AlertTarget::Agreement(resident) => Some(AppEvent::OpenConsent {
                     resident: resident.to_string(),
                 }),
@@ -274,7 +270,11 @@ pub(in crate::app) fn audit(app: &App, session: &Session) -> Screen {
             .missing
             .iter()
             .map(|m| {
-                let mut r = row(m.clone(), vec![catalog.text("app-audit-missing")], Vec::new());
+                let mut r = row(
+                    m.clone(),
+                    vec![catalog.text("app-audit-missing")],
+                    Vec::new(),
+                );
                 r.severity = Some(Severity::Urgent);
                 r
             })

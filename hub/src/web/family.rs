@@ -1,0 +1,710 @@
+//! The family pages: a one-time link opens the agreement (its exact text from the ledger, the resident, what the
+//! facility holds), confirming registers the family member's passkey and signs the consent, revoking is signed
+//! too; the custody history of the resident's items as a page and as CSV; later visits sign in with the passkey.
+
+use super::console::{open_link, register_passkey};
+use super::page::{Action, Page, PageNotice, PageSection, Table};
+use super::passkeys::{self, Decision, Finish};
+use super::{Visit, Web, Who, checked_json, internal, refuse};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use azukari_core::flows::Session;
+use azukari_core::flows::board::{BoardFlow, BoardIntent};
+use azukari_core::flows::consent::{AgreementRow, ConsentFlow};
+use azukari_core::flows::ledger_book::ledger_csv;
+use azukari_core::i18n::Locale;
+use azukari_core::ledger::EventBody;
+use azukari_core::ledger::passkey::{DecisionKind, DecisionSubject, PasskeyOwner, text_sha256};
+use azukari_core::model::{AgreementId, ResidentId};
+use azukari_core::store::Field;
+use serde_json::json;
+use std::collections::HashSet;
+
+pub(super) fn routes() -> Router<Web> {
+    Router::new()
+        .route("/f", get(open))
+        .route("/family", get(agreement_page))
+        .route("/family/confirm", post(no_script))
+        .route("/family/confirm/options", post(confirm_options))
+        .route("/family/confirm/finish", post(confirm_finish))
+        .route("/family/revoke", post(no_script))
+        .route("/family/revoke/options", post(revoke_options))
+        .route("/family/revoke/finish", post(revoke_finish))
+        .route("/family/signin", get(sign_in_page))
+        .route("/family/signin/options", post(sign_in_options))
+        .route("/family/signin/finish", post(sign_in_finish))
+        .route("/family/history", get(history))
+        .route("/family/history.csv", get(history_csv))
+}
+
+/// A resident's name, opened from its seal.
+pub(crate) fn resident_name(session: &Session, resident: ResidentId) -> String {
+    let store = session.store();
+    store
+        .state()
+        .residents
+        .get(&resident)
+        .and_then(|r| {
+            store
+                .open_field(Field::ResidentName, resident.as_bytes(), &r.name)
+                .ok()
+        })
+        .map(|name| name.to_string())
+        .unwrap_or_default()
+}
+
+/// What the family pages show of one agreement.
+struct Agreement {
+    resident: String,
+    row: AgreementRow,
+    /// Items the facility holds for the resident: (what, where).
+    items: Vec<(String, String)>,
+    /// Whether a family member confirmed it with a passkey.
+    confirmed: bool,
+}
+
+async fn load(web: &Web, agreement: AgreementId, locale: Locale) -> Result<Agreement, Response> {
+    let loaded = web
+        .with_hub(move |hub| -> Option<Agreement> {
+            let session = hub.session().ok()?;
+            session.locale = locale;
+            let resident = session.store().state().agreements.get(&agreement)?.resident;
+            let view = ConsentFlow::new(resident).view(session);
+            let row = view
+                .agreements
+                .into_iter()
+                .find(|row| row.agreement == agreement)?;
+            let mut board = BoardFlow::new();
+            board
+                .handle(session, BoardIntent::ShowResident(resident))
+                .ok()?;
+            let board = board.view(session);
+            let items = [board.held, board.out, board.overdue]
+                .into_iter()
+                .flat_map(|section| section.items)
+                .map(|item| (item.kind, item.custody))
+                .collect();
+            let confirmed = session
+                .store()
+                .events()
+                .ok()?
+                .iter()
+                .filter_map(|e| e.decode().ok())
+                .any(|e| {
+                    matches!(
+                        e.body,
+                        EventBody::PasskeySigned {
+                            decision: DecisionKind::Consent,
+                            subject: DecisionSubject::Agreement { agreement: a },
+                            ..
+                        } if a == agreement
+                    )
+                });
+            Some(Agreement {
+                resident: resident_name(session, resident),
+                row,
+                items,
+                confirmed,
+            })
+        })
+        .await?;
+    loaded.ok_or_else(internal)
+}
+
+fn family_page(web: &Web, visit: &Visit, title_id: &str, path: &str) -> Page {
+    let mut page = web.page(visit, visit.text(title_id), path);
+    page.nav = [
+        ("web-family-nav-agreement", "/family"),
+        ("web-family-nav-history", "/family/history"),
+    ]
+    .into_iter()
+    .map(|(id, href)| super::page::Link {
+        label: visit.text(id),
+        href: href.to_string(),
+        current: href == path,
+    })
+    .collect();
+    page
+}
+
+async fn open(State(web): State<Web>, visit: Visit, Query(token): Query<super::console::Token>) -> Response {
+    open_link(&web, &visit, token.t).await
+}
+
+fn family_of(visit: &Visit) -> Option<AgreementId> {
+    match visit.who {
+        Who::Family(agreement) => Some(agreement),
+        _ => None,
+    }
+}
+
+fn has_passkey(web: &Web, agreement: AgreementId) -> bool {
+    web.db(|db| {
+        db.passkeys_of(&PasskeyOwner::Family { agreement })
+            .map(|k| !k.is_empty())
+            .unwrap_or(false)
+    })
+    .unwrap_or(false)
+}
+
+async fn agreement_page(State(web): State<Web>, visit: Visit) -> Response {
+    let Some(agreement) = family_of(&visit) else {
+        return Redirect::to("/family/signin").into_response();
+    };
+    let shown = match load(&web, agreement, visit.locale).await {
+        Ok(shown) => shown,
+        Err(response) => return response,
+    };
+    let mut page = family_page(&web, &visit, "web-family-title", "/family");
+    page.signed_in = Some(visit.text("web-family-who"));
+    page.sections.push(PageSection {
+        title: Some(visit.text("web-family-about")),
+        facts: vec![
+            (visit.text("web-family-resident"), shown.resident.clone()),
+            (visit.text("web-family-signatory"), shown.row.signatory.clone()),
+            (visit.text("web-family-covers"), shown.row.covers.clone()),
+            (visit.text("web-family-signed"), shown.row.signed.clone()),
+            (visit.text("web-family-status"), shown.row.status.clone()),
+            (
+                visit.text("web-family-confirmed"),
+                visit.text(if shown.confirmed {
+                    "web-family-confirmed-yes"
+                } else {
+                    "web-family-confirmed-no"
+                }),
+            ),
+        ],
+        ..PageSection::default()
+    });
+    page.sections.push(PageSection {
+        title: Some(visit.text("web-family-text")),
+        paragraphs: vec![visit.text("web-family-text-body")],
+        document: Some(shown.row.text.clone()),
+        ..PageSection::default()
+    });
+    page.sections.push(PageSection {
+        title: Some(visit.text("web-family-items")),
+        rows: shown
+            .items
+            .iter()
+            .map(|(what, place)| super::page::PageRow {
+                title: what.clone(),
+                details: vec![place.clone()],
+                severity: None,
+                actions: Vec::new(),
+            })
+            .collect(),
+        empty: Some(visit.text("web-family-items-empty")),
+        ..PageSection::default()
+    });
+    let mut actions = Vec::new();
+    if shown.row.active && !shown.confirmed {
+        actions.push(Action::passkey(
+            visit.text("web-family-confirm"),
+            "/family/confirm",
+            "sign",
+            "primary",
+        ));
+    }
+    if shown.row.active {
+        actions.push(Action::passkey(
+            visit.text("web-family-revoke"),
+            "/family/revoke",
+            "sign",
+            "destructive",
+        ));
+    }
+    page.sections.push(PageSection {
+        title: Some(visit.text("web-family-decide")),
+        paragraphs: vec![visit.text(if shown.row.active {
+            "web-family-decide-body"
+        } else {
+            "web-family-revoked"
+        })],
+        actions,
+        ..PageSection::default()
+    });
+    web.log(&visit, &visit.who_tag(), "read", "/family");
+    web.render(&visit, &page)
+}
+
+async fn no_script(State(web): State<Web>, visit: Visit) -> Response {
+    web.message(
+        &visit,
+        StatusCode::BAD_REQUEST,
+        "web-refused-title",
+        "warning",
+        visit.text("web-no-webauthn"),
+    )
+}
+
+fn signed_out(visit: &Visit) -> Response {
+    refuse(
+        StatusCode::UNAUTHORIZED,
+        "signed_out",
+        visit.text("web-refused-signed-out"),
+    )
+}
+
+/// The decision a family member signs: the agreement's exact text for a consent, the revocation statement and
+/// the text for a revocation.
+async fn family_decision(
+    web: &Web,
+    visit: &Visit,
+    agreement: AgreementId,
+    kind: DecisionKind,
+) -> Result<Decision, Response> {
+    let shown = load(web, agreement, visit.locale).await?;
+    if !shown.row.active {
+        return Err(refuse(
+            StatusCode::CONFLICT,
+            "revoked",
+            visit.text("web-family-revoked"),
+        ));
+    }
+    if kind == DecisionKind::Consent && shown.confirmed {
+        return Err(refuse(
+            StatusCode::CONFLICT,
+            "confirmed",
+            visit.text("web-family-confirmed-yes"),
+        ));
+    }
+    let text = match kind {
+        DecisionKind::Revoke => format!("{}\n{}", visit.text("web-family-revoke-text"), shown.row.text),
+        _ => shown.row.text.clone(),
+    };
+    Ok(Decision {
+        kind,
+        subject: DecisionSubject::Agreement { agreement },
+        text,
+        nonce: super::random_32()?,
+        owner: PasskeyOwner::Family { agreement },
+        reason: None,
+    })
+}
+
+async fn confirm_options(
+    State(web): State<Web>,
+    visit: Visit,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(response) = checked_json::<serde_json::Value>(&visit, &headers, &body) {
+        return response;
+    }
+    let Some(agreement) = family_of(&visit) else {
+        return signed_out(&visit);
+    };
+    if !web.allow("sign", &visit) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "rate_limited", visit.text("web-refused-rate"));
+    }
+    if !has_passkey(&web, agreement) {
+        let name = format!("{} {}", visit.text("web-family-passkey-name"), &agreement.0.to_string()[..8]);
+        return match passkeys::start_registration(
+            &web,
+            &visit,
+            PasskeyOwner::Family { agreement },
+            agreement.0,
+            &name,
+        ) {
+            Ok(options) => axum::Json(options).into_response(),
+            Err(response) => response,
+        };
+    }
+    let decision = match family_decision(&web, &visit, agreement, DecisionKind::Consent).await {
+        Ok(decision) => decision,
+        Err(response) => return response,
+    };
+    match passkeys::start_decision(&web, &visit, decision) {
+        Ok(options) => axum::Json(options).into_response(),
+        Err(response) => response,
+    }
+}
+
+async fn confirm_finish(
+    State(web): State<Web>,
+    visit: Visit,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let finish: Finish = match checked_json(&visit, &headers, &body) {
+        Ok(finish) => finish,
+        Err(response) => return response,
+    };
+    let Some(agreement) = family_of(&visit) else {
+        return signed_out(&visit);
+    };
+    if let Some(registration) = finish.registration {
+        // The passkey first; then the consent is signed with it.
+        let (owner, key) = match passkeys::finish_registration(&web, &visit, &registration) {
+            Ok(done) => done,
+            Err(response) => return response,
+        };
+        if owner != (PasskeyOwner::Family { agreement }) {
+            return internal();
+        }
+        if let Err(response) = register_passkey(&web, owner, key, None).await {
+            return response;
+        }
+        web.log(&visit, &visit.who_tag(), "passkey_registered", "");
+        let decision = match family_decision(&web, &visit, agreement, DecisionKind::Consent).await {
+            Ok(decision) => decision,
+            Err(response) => return response,
+        };
+        return match passkeys::start_decision(&web, &visit, decision) {
+            Ok(options) => axum::Json(json!({ "next": options })).into_response(),
+            Err(response) => response,
+        };
+    }
+    let Some(assertion) = finish.assertion else {
+        return refuse(StatusCode::BAD_REQUEST, "bad_request", visit.text("web-refused-bad-request"));
+    };
+    let (decision, assertion) = match passkeys::finish_decision(&web, &visit, &assertion) {
+        Ok(done) => done,
+        Err(response) => {
+            web.log(&visit, &visit.who_tag(), "decision_refused", "consent");
+            return response;
+        }
+    };
+    let recorded = web
+        .with_hub(move |hub| -> Result<(), String> {
+            let store = hub.store().map_err(|e| e.to_string())?;
+            store
+                .append(
+                    None,
+                    EventBody::PasskeySigned {
+                        decision: decision.kind,
+                        subject: decision.subject,
+                        decided: None,
+                        text_sha256: text_sha256(&decision.text),
+                        nonce: decision.nonce,
+                        assertion,
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+            hub.publish_own().map_err(|e| e.to_string())?;
+            Ok(())
+        })
+        .await;
+    match recorded {
+        Ok(Ok(())) => {
+            web.log(&visit, &visit.who_tag(), "consented", &agreement.0.to_string());
+            web.flash(&visit, "info", visit.text("web-family-confirm-done"));
+            axum::Json(json!({ "redirect": "/family" })).into_response()
+        }
+        Ok(Err(error)) => {
+            eprintln!("family consent / 家族の同意: {error}");
+            internal()
+        }
+        Err(response) => response,
+    }
+}
+
+async fn revoke_options(
+    State(web): State<Web>,
+    visit: Visit,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(response) = checked_json::<serde_json::Value>(&visit, &headers, &body) {
+        return response;
+    }
+    let Some(agreement) = family_of(&visit) else {
+        return signed_out(&visit);
+    };
+    if !web.allow("sign", &visit) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "rate_limited", visit.text("web-refused-rate"));
+    }
+    let decision = match family_decision(&web, &visit, agreement, DecisionKind::Revoke).await {
+        Ok(decision) => decision,
+        Err(response) => return response,
+    };
+    match passkeys::start_decision(&web, &visit, decision) {
+        Ok(options) => axum::Json(options).into_response(),
+        Err(response) => response,
+    }
+}
+
+async fn revoke_finish(
+    State(web): State<Web>,
+    visit: Visit,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let finish: Finish = match checked_json(&visit, &headers, &body) {
+        Ok(finish) => finish,
+        Err(response) => return response,
+    };
+    let Some(agreement) = family_of(&visit) else {
+        return signed_out(&visit);
+    };
+    let Some(assertion) = finish.assertion else {
+        return refuse(StatusCode::BAD_REQUEST, "bad_request", visit.text("web-refused-bad-request"));
+    };
+    let (decision, assertion) = match passkeys::finish_decision(&web, &visit, &assertion) {
+        Ok(done) => done,
+        Err(response) => {
+            web.log(&visit, &visit.who_tag(), "decision_refused", "revoke");
+            return response;
+        }
+    };
+    let recorded = web
+        .with_hub(move |hub| -> Result<(), String> {
+            let store = hub.store().map_err(|e| e.to_string())?;
+            let now = store.now();
+            let revoked = store
+                .append(
+                    None,
+                    EventBody::AgreementRevoked {
+                        agreement,
+                        revoked_at: now,
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+            store
+                .append(
+                    None,
+                    EventBody::PasskeySigned {
+                        decision: decision.kind,
+                        subject: decision.subject,
+                        decided: Some(revoked.hash),
+                        text_sha256: text_sha256(&decision.text),
+                        nonce: decision.nonce,
+                        assertion,
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+            hub.publish_own().map_err(|e| e.to_string())?;
+            Ok(())
+        })
+        .await;
+    match recorded {
+        Ok(Ok(())) => {
+            web.log(&visit, &visit.who_tag(), "revoked", &agreement.0.to_string());
+            web.flash(&visit, "info", visit.text("web-family-revoke-done"));
+            axum::Json(json!({ "redirect": "/family" })).into_response()
+        }
+        Ok(Err(error)) => {
+            eprintln!("family revocation / 家族の撤回: {error}");
+            internal()
+        }
+        Err(response) => response,
+    }
+}
+
+async fn sign_in_page(State(web): State<Web>, visit: Visit) -> Response {
+    if family_of(&visit).is_some() {
+        return Redirect::to("/family").into_response();
+    }
+    let mut page = web.page(&visit, visit.text("web-family-signin-title"), "/family/signin");
+    page.sections.push(PageSection {
+        paragraphs: vec![visit.text("web-family-signin-body")],
+        actions: vec![Action::passkey(
+            visit.text("web-signin-button"),
+            "/family/signin",
+            "signin",
+            "primary",
+        )],
+        ..PageSection::default()
+    });
+    web.render(&visit, &page)
+}
+
+async fn sign_in_options(
+    State(web): State<Web>,
+    visit: Visit,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(response) = checked_json::<serde_json::Value>(&visit, &headers, &body) {
+        return response;
+    }
+    if !web.allow("sign_in", &visit) {
+        web.log(&visit, "anonymous", "sign_in_refused", "rate_limited");
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "rate_limited", visit.text("web-refused-rate"));
+    }
+    match passkeys::start_sign_in(&web, &visit, true) {
+        Ok(options) => axum::Json(options).into_response(),
+        Err(response) => response,
+    }
+}
+
+async fn sign_in_finish(
+    State(web): State<Web>,
+    visit: Visit,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let finish: Finish = match checked_json(&visit, &headers, &body) {
+        Ok(finish) => finish,
+        Err(response) => return response,
+    };
+    let Some(assertion) = finish.assertion else {
+        return refuse(StatusCode::BAD_REQUEST, "bad_request", visit.text("web-refused-bad-request"));
+    };
+    match passkeys::finish_sign_in(&web, &visit, &assertion) {
+        Ok(PasskeyOwner::Family { agreement }) => {
+            let Some(id) = web.sign_in(&visit, Who::Family(agreement)) else {
+                return internal();
+            };
+            web.log(&visit, &format!("family:{}", agreement.0), "sign_in", "passkey");
+            let mut response = axum::Json(json!({ "redirect": "/family" })).into_response();
+            web.set_cookie(&mut response, &id);
+            response
+        }
+        Ok(_) => internal(),
+        Err(response) => {
+            web.log(&visit, "anonymous", "sign_in_refused", "family");
+            response
+        }
+    }
+}
+
+/// The 管理簿 rows (header first) of the resident's items, as CSV lines and as cells.
+async fn history_rows(
+    web: &Web,
+    agreement: AgreementId,
+    locale: Locale,
+) -> Result<(Vec<u8>, Vec<Vec<String>>), Response> {
+    let rows = web
+        .with_hub(move |hub| -> Option<(Vec<u8>, Vec<Vec<String>>)> {
+            let session = hub.session().ok()?;
+            session.locale = locale;
+            let state = session.store().state();
+            let resident = state.agreements.get(&agreement)?.resident;
+            let item_of_request =
+                |request: &azukari_core::model::RequestId| state.requests.get(request).map(|r| r.item);
+            let mut ids: HashSet<String> = HashSet::new();
+            for event in session.store().events().ok()? {
+                let Ok(envelope) = event.decode() else { continue };
+                let item = match &envelope.body {
+                    EventBody::CheckedOut { item, .. }
+                    | EventBody::Returned { item, .. }
+                    | EventBody::HandedOver { item, .. }
+                    | EventBody::DepositedWithHospital { item }
+                    | EventBody::Released { item, .. }
+                    | EventBody::CheckoutRequested { item, .. } => Some(*item),
+                    EventBody::ApprovalGranted { request, .. }
+                    | EventBody::ApprovalDenied { request, .. } => item_of_request(request),
+                    _ => None,
+                };
+                if item
+                    .and_then(|item| state.items.get(&item))
+                    .is_some_and(|record| record.item.resident == resident)
+                {
+                    ids.insert(envelope.event_id.to_string());
+                }
+            }
+            let csv = ledger_csv(session).ok()?;
+            let text = String::from_utf8(csv).ok()?;
+            let mut out = String::new();
+            let mut cells = Vec::new();
+            for (index, line) in text.split("\r\n").enumerate() {
+                if line.is_empty() {
+                    continue;
+                }
+                let fields = parse_csv_line(line.trim_start_matches('\u{feff}'));
+                let keep = index == 0 || fields.last().is_some_and(|id| ids.contains(id));
+                if keep {
+                    out.push_str(line);
+                    out.push_str("\r\n");
+                    cells.push(fields);
+                }
+            }
+            Some((out.into_bytes(), cells))
+        })
+        .await?;
+    rows.ok_or_else(internal)
+}
+
+/// One line of RFC 4180 CSV into its fields.
+fn parse_csv_line(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if field.is_empty() => quoted = true,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+async fn history(State(web): State<Web>, visit: Visit) -> Response {
+    let Some(agreement) = family_of(&visit) else {
+        return Redirect::to("/family/signin").into_response();
+    };
+    let (_, mut cells) = match history_rows(&web, agreement, visit.locale).await {
+        Ok(rows) => rows,
+        Err(response) => return response,
+    };
+    let head = if cells.is_empty() {
+        Vec::new()
+    } else {
+        cells.remove(0)
+    };
+    let mut page = family_page(&web, &visit, "web-family-history-title", "/family/history");
+    page.signed_in = Some(visit.text("web-family-who"));
+    let empty = cells.is_empty();
+    page.sections.push(PageSection {
+        paragraphs: vec![visit.text("web-family-history-body")],
+        table: (!empty).then(|| Table {
+            caption: visit.text("web-family-history-title"),
+            head,
+            rows: cells,
+        }),
+        empty: empty.then(|| visit.text("web-family-history-empty")),
+        actions: vec![Action::link(
+            visit.text("web-family-history-csv"),
+            "/family/history.csv",
+            "secondary",
+        )],
+        ..PageSection::default()
+    });
+    if empty {
+        page.notices.push(PageNotice {
+            kind: "info",
+            text: visit.text("web-family-history-empty"),
+        });
+    }
+    web.log(&visit, &visit.who_tag(), "read", "/family/history");
+    web.render(&visit, &page)
+}
+
+async fn history_csv(State(web): State<Web>, visit: Visit) -> Response {
+    let Some(agreement) = family_of(&visit) else {
+        return Redirect::to("/family/signin").into_response();
+    };
+    let (csv, _) = match history_rows(&web, agreement, visit.locale).await {
+        Ok(rows) => rows,
+        Err(response) => return response,
+    };
+    web.log(&visit, &visit.who_tag(), "download", "/family/history.csv");
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    let body = String::from_utf8_lossy(&csv).trim_start_matches('\u{feff}').to_string();
+    bytes.extend_from_slice(body.as_bytes());
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"rireki.csv\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
