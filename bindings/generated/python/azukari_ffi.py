@@ -27,6 +27,7 @@ import itertools
 import traceback
 import typing
 import platform
+import azukari_core
 
 
 # Used for default argument values
@@ -544,6 +545,20 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_constructor_auditflow_new() != 21958:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_azukariapp_dispatch() != 54137:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_azukariapp_present_card() != 1634:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_azukariapp_restore() != 47761:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_azukariapp_save() != 1966:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_azukariapp_sync() != 7113:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_azukariapp_view() != 7846:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_constructor_azukariapp_new() != 4877:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_boardflow_handle() != 63709:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_boardflow_view() != 8768:
@@ -691,6 +706,27 @@ _UniffiLib.uniffi_azukari_ffi_checksum_method_auditflow_view.restype = ctypes.c_
 _UniffiLib.uniffi_azukari_ffi_checksum_constructor_auditflow_new.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_constructor_auditflow_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_dispatch.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_dispatch.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_present_card.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_present_card.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_restore.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_restore.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_save.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_save.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_sync.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_sync.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_view.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_view.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_constructor_azukariapp_new.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_constructor_azukariapp_new.restype = ctypes.c_uint16
 _UniffiLib.uniffi_azukari_ffi_checksum_method_boardflow_handle.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_boardflow_handle.restype = ctypes.c_uint16
@@ -874,6 +910,47 @@ _UniffiLib.uniffi_azukari_ffi_fn_constructor_auditflow_new.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_constructor_auditflow_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_dispatch.argtypes = (
+    ctypes.c_uint64,
+    azukari_core._UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_dispatch.restype = azukari_core._UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_present_card.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_present_card.restype = azukari_core._UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_restore.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_restore.restype = azukari_core._UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_save.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_save.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_sync.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_sync.restype = azukari_core._UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_view.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_view.restype = azukari_core._UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_constructor_azukariapp_new.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_constructor_azukariapp_new.restype = ctypes.c_uint64
 _UniffiLib.uniffi_azukari_ffi_fn_method_boardflow_handle.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1152,6 +1229,16 @@ _UniffiLib.uniffi_azukari_ffi_fn_free_auditflow.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_free_auditflow.restype = None
+_UniffiLib.uniffi_azukari_ffi_fn_clone_azukariapp.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_clone_azukariapp.restype = ctypes.c_uint64
+_UniffiLib.uniffi_azukari_ffi_fn_free_azukariapp.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_free_azukariapp.restype = None
 _UniffiLib.uniffi_azukari_ffi_fn_clone_boardflow.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -12080,125 +12167,8 @@ class _UniffiFfiConverterTypeAuditFlow:
         buf.write_u64(cls.lower(value))
 
 
-class BoardFlowProtocol(typing.Protocol):
-    """
-    The board (預かり状況): what is where, out and overdue; alerts and discrepancies. Writes nothing.
-"""
-    
-    def handle(self, intent: BoardIntent) -> BoardView:
-        """
-        Narrow or widen what the item sections show and return the board. Blocking.
-"""
-        raise NotImplementedError
-    def view(self, ) -> BoardView:
-        """
-        The board at the current time. Blocking.
-"""
-        raise NotImplementedError
-
-class BoardFlow(BoardFlowProtocol):
-    """
-    The board (預かり状況): what is where, out and overdue; alerts and discrepancies. Writes nothing.
-"""
-    
-    _handle: ctypes.c_uint64
-    def __init__(self, facility: Facility):
-        """
-        A board showing every item.
-"""
-        
-        _UniffiFfiConverterTypeFacility.check_lower(facility)
-        _uniffi_lowered_args = (
-            _UniffiFfiConverterTypeFacility.lower(facility),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeBoardFlow.lift
-        _uniffi_error_converter = None
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_azukari_ffi_fn_constructor_boardflow_new,
-            *_uniffi_lowered_args,
-        )
-        self._handle = _uniffi_ffi_result
-
-    def __del__(self):
-        # In case of partial initialization of instances.
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_free_boardflow, handle)
-
-    def _uniffi_clone_handle(self):
-        return _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_clone_boardflow, self._handle)
-
-    # Used by alternative constructors or any methods which return this type.
-    @classmethod
-    def _uniffi_make_instance(cls, handle):
-        # Lightly yucky way to bypass the usual __init__ logic
-        # and just create a new instance with the required handle.
-        inst = cls.__new__(cls)
-        inst._handle = handle
-        return inst
-    def handle(self, intent: BoardIntent) -> BoardView:
-        """
-        Narrow or widen what the item sections show and return the board. Blocking.
-"""
-        
-        _UniffiFfiConverterTypeBoardIntent.check_lower(intent)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterTypeBoardIntent.lower(intent),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeBoardView.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_azukari_ffi_fn_method_boardflow_handle,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-    def view(self, ) -> BoardView:
-        """
-        The board at the current time. Blocking.
-"""
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeBoardView.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_azukari_ffi_fn_method_boardflow_view,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
 
 
-
-
-
-class _UniffiFfiConverterTypeBoardFlow:
-    @staticmethod
-    def lift(value: int) -> BoardFlow:
-        return BoardFlow._uniffi_make_instance(value)
-
-    @staticmethod
-    def check_lower(value: BoardFlow):
-        if not isinstance(value, BoardFlow):
-            raise TypeError("Expected BoardFlow instance, {} found".format(type(value).__name__))
-
-    @staticmethod
-    def lower(value: BoardFlow) -> ctypes.c_uint64:
-        return value._uniffi_clone_handle()
-
-    @classmethod
-    def read(cls, buf: _UniffiRustBuffer) -> BoardFlow:
-        ptr = buf.read_u64()
-        if ptr == 0:
-            raise InternalError("Raw handle value was null")
-        return cls.lift(ptr)
-
-    @classmethod
-    def write(cls, value: BoardFlow, buf: _UniffiRustBuffer):
-        buf.write_u64(cls.lower(value))
 
 
 class CardTransceiver():
@@ -12347,6 +12317,534 @@ class _UniffiFfiConverterTypeCardTransceiver:
 
     @classmethod
     def write(cls, value: CardTransceiver, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterSequenceTypeHttpHeader(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeHttpHeader.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeHttpHeader.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeHttpHeader.read(buf) for i in range(count)
+        ]
+
+
+class HubConnection():
+    """
+    The device's HTTP channel to its hub. Implemented by the apps: POST `body` (JSON) to the hub's URL joined with
+    `path`, with `Content-Type: application/json` and `headers`, over HTTPS with the hub's certificate pinned to the
+    enrollment QR's fingerprint (plain HTTP only to a loopback hub in development). Return whatever status the hub
+    answers; throw `Unreachable` only when no answer came. A pull may wait up to 30 s for news: allow 40 s.
+    Called on the thread that called `join` or `sync`; it must not call back into Azukari.
+"""
+    
+    def post(self, path: str,headers: typing.List[HttpHeader],body: bytes) -> HttpResponse:
+        """
+        Send one request and return the hub's answer.
+"""
+        raise NotImplementedError
+
+class HubConnectionImpl(HubConnection):
+    """
+    The device's HTTP channel to its hub. Implemented by the apps: POST `body` (JSON) to the hub's URL joined with
+    `path`, with `Content-Type: application/json` and `headers`, over HTTPS with the hub's certificate pinned to the
+    enrollment QR's fingerprint (plain HTTP only to a loopback hub in development). Return whatever status the hub
+    answers; throw `Unreachable` only when no answer came. A pull may wait up to 30 s for news: allow 40 s.
+    Called on the thread that called `join` or `sync`; it must not call back into Azukari.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_free_hubconnection, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_clone_hubconnection, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def post(self, path: str,headers: typing.List[HttpHeader],body: bytes) -> HttpResponse:
+        """
+        Send one request and return the hub's answer.
+"""
+        
+        _UniffiFfiConverterString.check_lower(path)
+
+        _UniffiFfiConverterSequenceTypeHttpHeader.check_lower(headers)
+
+        _UniffiFfiConverterBytes.check_lower(body)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(path),
+            _UniffiFfiConverterSequenceTypeHttpHeader.lower(headers),
+            _UniffiFfiConverterBytes.lower(body),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeHttpResponse.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeHubConnectionError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_hubconnection_post,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplHubConnectionImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_AZUKARI_FFI_HUB_CONNECTION_METHOD0
+    def post(
+            uniffi_handle,
+            path,
+            headers,
+            body,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeHubConnection._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterString.lift(path), _UniffiFfiConverterSequenceTypeHttpHeader.lift(headers), _UniffiFfiConverterBytes.lift(body), )
+            uniffi_method = uniffi_obj.post
+            return uniffi_method(*uniffi_args)
+        def write_return_value(v):
+            uniffi_out_return[0] = _UniffiFfiConverterTypeHttpResponse.lower(v)
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                HubConnectionError,
+                _UniffiFfiConverterTypeHubConnectionError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_AZUKARI_FFI_HUB_CONNECTION
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeHubConnection._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_AZUKARI_FFI_HUB_CONNECTION
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeHubConnection._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceAzukariFfiHubConnection(
+        _uniffi_free,
+        _uniffi_clone,
+        post,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_azukari_ffi_fn_init_callback_vtable_hubconnection(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeHubConnection:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return HubConnectionImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeHubConnection._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: HubConnection):
+        if not isinstance(value, HubConnection):
+            raise TypeError("Expected HubConnection subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: HubConnection):
+         if isinstance(value, HubConnectionImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeHubConnection._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: HubConnection, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class AzukariAppProtocol(typing.Protocol):
+    """
+    The whole app on this device: the facility's store (locked until unlocked), who is signed in, the screen and
+    the work under way. Every method blocks (SQLite, Argon2id, the card, the network): call off the UI thread.
+"""
+    
+    def dispatch(self, event: azukari_core.AppEvent) -> azukari_core.AppView:
+        """
+        Send what the person tapped or typed (a button's event, an `Edit`), or a platform result (`Scanned`,
+        `ScanCancelled`, `FileShared`); returns what to draw next. Refusals are notices in the view; this throws
+        only when the device cannot go on (locked, damaged or full store).
+"""
+        raise NotImplementedError
+    def present_card(self, card: CardTransceiver) -> azukari_core.AppView:
+        """
+        The card held to the phone, when the view asks for `TapCard`.
+"""
+        raise NotImplementedError
+    def restore(self, saved: bytes) -> azukari_core.AppView:
+        """
+        Bring back what `save` kept (the rest follows the next unlock).
+"""
+        raise NotImplementedError
+    def save(self, ) -> bytes:
+        """
+        The screen and the work under way, sealed, to keep while the platform stops the app.
+"""
+        raise NotImplementedError
+    def sync(self, hub: HubConnection) -> azukari_core.AppView:
+        """
+        Sync with the hub through `hub` (when the view asks for `SyncNow`, and in the background while the app
+        is open). Offline, nothing is lost: the view says so.
+"""
+        raise NotImplementedError
+    def view(self, ) -> azukari_core.AppView:
+        """
+        What to draw now.
+"""
+        raise NotImplementedError
+
+class AzukariApp(AzukariAppProtocol):
+    """
+    The whole app on this device: the facility's store (locked until unlocked), who is signed in, the screen and
+    the work under way. Every method blocks (SQLite, Argon2id, the card, the network): call off the UI thread.
+"""
+    
+    _handle: ctypes.c_uint64
+    def __init__(self, path: str,vault: KeyVault,label_host: str):
+        """
+        The app for the facility store at `path`, unlocked every day with `vault` (or the recovery passphrase).
+        `label_host` is the facility hub's host name, which printed locker labels name.
+"""
+        
+        _UniffiFfiConverterString.check_lower(path)
+
+        _UniffiFfiConverterTypeKeyVault.check_lower(vault)
+
+        _UniffiFfiConverterString.check_lower(label_host)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(path),
+            _UniffiFfiConverterTypeKeyVault.lower(vault),
+            _UniffiFfiConverterString.lower(label_host),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeAzukariApp.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_constructor_azukariapp_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_free_azukariapp, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_clone_azukariapp, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def dispatch(self, event: azukari_core.AppEvent) -> azukari_core.AppView:
+        """
+        Send what the person tapped or typed (a button's event, an `Edit`), or a platform result (`Scanned`,
+        `ScanCancelled`, `FileShared`); returns what to draw next. Refusals are notices in the view; this throws
+        only when the device cannot go on (locked, damaged or full store).
+"""
+        
+        azukari_core._UniffiFfiConverterTypeAppEvent.check_lower(event)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            azukari_core._UniffiFfiConverterTypeAppEvent.lower(event),
+        )
+        _uniffi_lift_return = azukari_core._UniffiFfiConverterTypeAppView.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_dispatch,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def present_card(self, card: CardTransceiver) -> azukari_core.AppView:
+        """
+        The card held to the phone, when the view asks for `TapCard`.
+"""
+        
+        _UniffiFfiConverterTypeCardTransceiver.check_lower(card)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeCardTransceiver.lower(card),
+        )
+        _uniffi_lift_return = azukari_core._UniffiFfiConverterTypeAppView.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_present_card,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def restore(self, saved: bytes) -> azukari_core.AppView:
+        """
+        Bring back what `save` kept (the rest follows the next unlock).
+"""
+        
+        _UniffiFfiConverterBytes.check_lower(saved)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBytes.lower(saved),
+        )
+        _uniffi_lift_return = azukari_core._UniffiFfiConverterTypeAppView.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_restore,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def save(self, ) -> bytes:
+        """
+        The screen and the work under way, sealed, to keep while the platform stops the app.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_save,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def sync(self, hub: HubConnection) -> azukari_core.AppView:
+        """
+        Sync with the hub through `hub` (when the view asks for `SyncNow`, and in the background while the app
+        is open). Offline, nothing is lost: the view says so.
+"""
+        
+        _UniffiFfiConverterTypeHubConnection.check_lower(hub)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeHubConnection.lower(hub),
+        )
+        _uniffi_lift_return = azukari_core._UniffiFfiConverterTypeAppView.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_sync,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def view(self, ) -> azukari_core.AppView:
+        """
+        What to draw now.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = azukari_core._UniffiFfiConverterTypeAppView.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_view,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeAzukariApp:
+    @staticmethod
+    def lift(value: int) -> AzukariApp:
+        return AzukariApp._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: AzukariApp):
+        if not isinstance(value, AzukariApp):
+            raise TypeError("Expected AzukariApp instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: AzukariApp) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> AzukariApp:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: AzukariApp, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class BoardFlowProtocol(typing.Protocol):
+    """
+    The board (預かり状況): what is where, out and overdue; alerts and discrepancies. Writes nothing.
+"""
+    
+    def handle(self, intent: BoardIntent) -> BoardView:
+        """
+        Narrow or widen what the item sections show and return the board. Blocking.
+"""
+        raise NotImplementedError
+    def view(self, ) -> BoardView:
+        """
+        The board at the current time. Blocking.
+"""
+        raise NotImplementedError
+
+class BoardFlow(BoardFlowProtocol):
+    """
+    The board (預かり状況): what is where, out and overdue; alerts and discrepancies. Writes nothing.
+"""
+    
+    _handle: ctypes.c_uint64
+    def __init__(self, facility: Facility):
+        """
+        A board showing every item.
+"""
+        
+        _UniffiFfiConverterTypeFacility.check_lower(facility)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterTypeFacility.lower(facility),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeBoardFlow.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_constructor_boardflow_new,
+            *_uniffi_lowered_args,
+        )
+        self._handle = _uniffi_ffi_result
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_free_boardflow, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_clone_boardflow, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def handle(self, intent: BoardIntent) -> BoardView:
+        """
+        Narrow or widen what the item sections show and return the board. Blocking.
+"""
+        
+        _UniffiFfiConverterTypeBoardIntent.check_lower(intent)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeBoardIntent.lower(intent),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeBoardView.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_boardflow_handle,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def view(self, ) -> BoardView:
+        """
+        The board at the current time. Blocking.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeBoardView.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_boardflow_view,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeBoardFlow:
+    @staticmethod
+    def lift(value: int) -> BoardFlow:
+        return BoardFlow._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: BoardFlow):
+        if not isinstance(value, BoardFlow):
+            raise TypeError("Expected BoardFlow instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: BoardFlow) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> BoardFlow:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: BoardFlow, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
 
@@ -12682,188 +13180,6 @@ class _UniffiFfiConverterTypeKeyVault:
 
     @classmethod
     def write(cls, value: KeyVault, buf: _UniffiRustBuffer):
-        buf.write_u64(cls.lower(value))
-
-class _UniffiFfiConverterSequenceTypeHttpHeader(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypeHttpHeader.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypeHttpHeader.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypeHttpHeader.read(buf) for i in range(count)
-        ]
-
-
-class HubConnection():
-    """
-    The device's HTTP channel to its hub. Implemented by the apps: POST `body` (JSON) to the hub's URL joined with
-    `path`, with `Content-Type: application/json` and `headers`, over HTTPS with the hub's certificate pinned to the
-    enrollment QR's fingerprint (plain HTTP only to a loopback hub in development). Return whatever status the hub
-    answers; throw `Unreachable` only when no answer came. A pull may wait up to 30 s for news: allow 40 s.
-    Called on the thread that called `join` or `sync`; it must not call back into Azukari.
-"""
-    
-    def post(self, path: str,headers: typing.List[HttpHeader],body: bytes) -> HttpResponse:
-        """
-        Send one request and return the hub's answer.
-"""
-        raise NotImplementedError
-
-class HubConnectionImpl(HubConnection):
-    """
-    The device's HTTP channel to its hub. Implemented by the apps: POST `body` (JSON) to the hub's URL joined with
-    `path`, with `Content-Type: application/json` and `headers`, over HTTPS with the hub's certificate pinned to the
-    enrollment QR's fingerprint (plain HTTP only to a loopback hub in development). Return whatever status the hub
-    answers; throw `Unreachable` only when no answer came. A pull may wait up to 30 s for news: allow 40 s.
-    Called on the thread that called `join` or `sync`; it must not call back into Azukari.
-"""
-    
-    _handle: ctypes.c_uint64
-    
-    def __init__(self, *args, **kwargs):
-        raise ValueError("This class has no default constructor")
-
-    def __del__(self):
-        # In case of partial initialization of instances.
-        handle = getattr(self, "_handle", None)
-        if handle is not None:
-            _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_free_hubconnection, handle)
-
-    def _uniffi_clone_handle(self):
-        return _uniffi_rust_call(_UniffiLib.uniffi_azukari_ffi_fn_clone_hubconnection, self._handle)
-
-    # Used by alternative constructors or any methods which return this type.
-    @classmethod
-    def _uniffi_make_instance(cls, handle):
-        # Lightly yucky way to bypass the usual __init__ logic
-        # and just create a new instance with the required handle.
-        inst = cls.__new__(cls)
-        inst._handle = handle
-        return inst
-    def post(self, path: str,headers: typing.List[HttpHeader],body: bytes) -> HttpResponse:
-        """
-        Send one request and return the hub's answer.
-"""
-        
-        _UniffiFfiConverterString.check_lower(path)
-
-        _UniffiFfiConverterSequenceTypeHttpHeader.check_lower(headers)
-
-        _UniffiFfiConverterBytes.check_lower(body)
-        _uniffi_lowered_args = (
-            self._uniffi_clone_handle(),
-            _UniffiFfiConverterString.lower(path),
-            _UniffiFfiConverterSequenceTypeHttpHeader.lower(headers),
-            _UniffiFfiConverterBytes.lower(body),
-        )
-        _uniffi_lift_return = _UniffiFfiConverterTypeHttpResponse.lift
-        _uniffi_error_converter = _UniffiFfiConverterTypeHubConnectionError
-        _uniffi_ffi_result = _uniffi_rust_call_with_error(
-            _uniffi_error_converter,
-            _UniffiLib.uniffi_azukari_ffi_fn_method_hubconnection_post,
-            *_uniffi_lowered_args,
-        )
-        return _uniffi_lift_return(_uniffi_ffi_result)
-
-
-
-
-# Put all the bits inside a class to keep the top-level namespace clean
-class _UniffiTraitImplHubConnectionImpl:
-    # For each method, generate a callback function to pass to Rust
-
-    @_UNIFFI_CALLBACK_INTERFACE_AZUKARI_FFI_HUB_CONNECTION_METHOD0
-    def post(
-            uniffi_handle,
-            path,
-            headers,
-            body,
-            uniffi_out_return,
-            uniffi_call_status_ptr,
-        ):
-        uniffi_obj = _UniffiFfiConverterTypeHubConnection._handle_map.get(uniffi_handle)
-        def make_call():
-            uniffi_args = (_UniffiFfiConverterString.lift(path), _UniffiFfiConverterSequenceTypeHttpHeader.lift(headers), _UniffiFfiConverterBytes.lift(body), )
-            uniffi_method = uniffi_obj.post
-            return uniffi_method(*uniffi_args)
-        def write_return_value(v):
-            uniffi_out_return[0] = _UniffiFfiConverterTypeHttpResponse.lower(v)
-        _uniffi_trait_interface_call_with_error(
-                uniffi_call_status_ptr.contents,
-                make_call,
-                write_return_value,
-                HubConnectionError,
-                _UniffiFfiConverterTypeHubConnectionError.lower,
-        )
-
-    @_UNIFFI_CALLBACK_INTERFACE_FREE_AZUKARI_FFI_HUB_CONNECTION
-    def _uniffi_free(uniffi_handle):
-        _UniffiFfiConverterTypeHubConnection._handle_map.remove(uniffi_handle)
-
-    @_UNIFFI_CALLBACK_INTERFACE_CLONE_AZUKARI_FFI_HUB_CONNECTION
-    def _uniffi_clone(uniffi_handle):
-        return _UniffiFfiConverterTypeHubConnection._handle_map.clone(uniffi_handle)
-
-    # Generate the FFI VTable.  This has a field for each callback interface method.
-    _uniffi_vtable = _UniffiVTableCallbackInterfaceAzukariFfiHubConnection(
-        _uniffi_free,
-        _uniffi_clone,
-        post,
-    )
-    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
-    # or else bad things will happen when Rust tries to access it.
-    _UniffiLib.uniffi_azukari_ffi_fn_init_callback_vtable_hubconnection(ctypes.byref(_uniffi_vtable))
-
-class _UniffiFfiConverterTypeHubConnection:
-    _handle_map = _UniffiHandleMap()
-
-    @staticmethod
-    def lift(value: int):
-        if (value & 1) == 0:
-            # Rust-generated handle, construct a new class that uses the handle to implement the
-            # interface
-            return HubConnectionImpl._uniffi_make_instance(value)
-        else:
-            # Python-generated handle, get the object from the handle map
-            return _UniffiFfiConverterTypeHubConnection._handle_map.remove(value)
-
-    @staticmethod
-    def check_lower(value: HubConnection):
-        if not isinstance(value, HubConnection):
-            raise TypeError("Expected HubConnection subclass, {} found".format(type(value).__name__))
-
-    @staticmethod
-    def lower(value: HubConnection):
-         if isinstance(value, HubConnectionImpl):
-            # Rust-implementated object.  Clone the handle and return it
-            return value._uniffi_clone_handle()
-         else:
-            # Python-implementated object, generate a new vtable handle and return that.
-            return _UniffiFfiConverterTypeHubConnection._handle_map.insert(value)
-
-    @classmethod
-    def read(cls, buf: _UniffiRustBuffer):
-        ptr = buf.read_u64()
-        if ptr == 0:
-            raise InternalError("Raw handle value was null")
-        return cls.lift(ptr)
-
-    @classmethod
-    def write(cls, value: HubConnection, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
 
@@ -14083,16 +14399,18 @@ __all__ = [
     "ApprovalInboxProtocol",
     "AuditFlow",
     "AuditFlowProtocol",
-    "BoardFlow",
-    "BoardFlowProtocol",
     "CardTransceiverImpl",
     "CardTransceiver",
+    "HubConnectionImpl",
+    "HubConnection",
+    "AzukariApp",
+    "AzukariAppProtocol",
+    "BoardFlow",
+    "BoardFlowProtocol",
     "ConsentFlow",
     "ConsentFlowProtocol",
     "KeyVaultImpl",
     "KeyVault",
-    "HubConnectionImpl",
-    "HubConnection",
     "Facility",
     "FacilityProtocol",
     "HandoverFlow",

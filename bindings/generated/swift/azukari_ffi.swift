@@ -963,6 +963,247 @@ public func FfiConverterTypeAuditFlow_lower(_ value: AuditFlow) -> UInt64 {
 
 
 /**
+ * The whole app on this device: the facility's store (locked until unlocked), who is signed in, the screen and
+ * the work under way. Every method blocks (SQLite, Argon2id, the card, the network): call off the UI thread.
+ */
+public protocol AzukariAppProtocol: AnyObject, Sendable {
+    
+    /**
+     * Send what the person tapped or typed (a button's event, an `Edit`), or a platform result (`Scanned`,
+     * `ScanCancelled`, `FileShared`); returns what to draw next. Refusals are notices in the view; this throws
+     * only when the device cannot go on (locked, damaged or full store).
+     */
+    func dispatch(event: AppEvent) throws  -> AppView
+    
+    /**
+     * The card held to the phone, when the view asks for `TapCard`.
+     */
+    func presentCard(card: CardTransceiver) throws  -> AppView
+    
+    /**
+     * Bring back what `save` kept (the rest follows the next unlock).
+     */
+    func restore(saved: Data)  -> AppView
+    
+    /**
+     * The screen and the work under way, sealed, to keep while the platform stops the app.
+     */
+    func save() throws  -> Data
+    
+    /**
+     * Sync with the hub through `hub` (when the view asks for `SyncNow`, and in the background while the app
+     * is open). Offline, nothing is lost: the view says so.
+     */
+    func sync(hub: HubConnection) throws  -> AppView
+    
+    /**
+     * What to draw now.
+     */
+    func view()  -> AppView
+    
+}
+/**
+ * The whole app on this device: the facility's store (locked until unlocked), who is signed in, the screen and
+ * the work under way. Every method blocks (SQLite, Argon2id, the card, the network): call off the UI thread.
+ */
+open class AzukariApp: AzukariAppProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_azukari_ffi_fn_clone_azukariapp(self.handle, $0) }
+    }
+    /**
+     * The app for the facility store at `path`, unlocked every day with `vault` (or the recovery passphrase).
+     * `label_host` is the facility hub's host name, which printed locker labels name.
+     */
+public convenience init(path: String, vault: KeyVault, labelHost: String) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_constructor_azukariapp_new(
+        FfiConverterString.lower(path),
+        FfiConverterTypeKeyVault_lower(vault),
+        FfiConverterString.lower(labelHost),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_azukari_ffi_fn_free_azukariapp(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Send what the person tapped or typed (a button's event, an `Edit`), or a platform result (`Scanned`,
+     * `ScanCancelled`, `FileShared`); returns what to draw next. Refusals are notices in the view; this throws
+     * only when the device cannot go on (locked, damaged or full store).
+     */
+open func dispatch(event: AppEvent)throws  -> AppView  {
+    return try  FfiConverterTypeAppView_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_azukariapp_dispatch(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeAppEvent_lower(event),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The card held to the phone, when the view asks for `TapCard`.
+     */
+open func presentCard(card: CardTransceiver)throws  -> AppView  {
+    return try  FfiConverterTypeAppView_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_azukariapp_present_card(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCardTransceiver_lower(card),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Bring back what `save` kept (the rest follows the next unlock).
+     */
+open func restore(saved: Data) -> AppView  {
+    return try!  FfiConverterTypeAppView_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_azukariapp_restore(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(saved),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The screen and the work under way, sealed, to keep while the platform stops the app.
+     */
+open func save()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_azukariapp_save(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sync with the hub through `hub` (when the view asks for `SyncNow`, and in the background while the app
+     * is open). Offline, nothing is lost: the view says so.
+     */
+open func sync(hub: HubConnection)throws  -> AppView  {
+    return try  FfiConverterTypeAppView_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_azukariapp_sync(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHubConnection_lower(hub),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What to draw now.
+     */
+open func view() -> AppView  {
+    return try!  FfiConverterTypeAppView_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_azukariapp_view(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAzukariApp: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = AzukariApp
+
+    public static func lift(_ handle: UInt64) throws -> AzukariApp {
+        return AzukariApp(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: AzukariApp) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AzukariApp {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: AzukariApp, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAzukariApp_lift(_ handle: UInt64) throws -> AzukariApp {
+    return try FfiConverterTypeAzukariApp.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAzukariApp_lower(_ value: AzukariApp) -> UInt64 {
+    return FfiConverterTypeAzukariApp.lower(value)
+}
+
+
+
+
+
+
+/**
  * The board (預かり状況): what is where, out and overdue; alerts and discrepancies. Writes nothing.
  */
 public protocol BoardFlowProtocol: AnyObject, Sendable {
@@ -14855,6 +15096,24 @@ private let initializationResult: InitializationResult = {
     if (uniffi_azukari_ffi_checksum_func_read_enrollment_qr() != 21718) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_azukari_ffi_checksum_method_azukariapp_dispatch() != 54137) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_method_azukariapp_present_card() != 1634) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_method_azukariapp_restore() != 47761) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_method_azukariapp_save() != 1966) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_method_azukariapp_sync() != 7113) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_method_azukariapp_view() != 7846) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_azukari_ffi_checksum_method_facility_alerts() != 23927) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14972,6 +15231,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_azukari_ffi_checksum_method_hubconnection_post() != 33860) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_azukari_ffi_checksum_constructor_azukariapp_new() != 4877) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_azukari_ffi_checksum_constructor_facility_create() != 21950) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -15012,6 +15274,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitCardTransceiver()
     uniffiCallbackInitHubConnection()
     uniffiCallbackInitKeyVault()
+    uniffiEnsureAzukariCoreInitialized()
     return InitializationResult.ok
 }()
 

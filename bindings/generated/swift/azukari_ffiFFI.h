@@ -299,6 +299,51 @@ typedef struct UniffiVTableCallbackInterfaceHubConnection {
 } UniffiVTableCallbackInterfaceHubConnection;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CLONE_AZUKARIAPP
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CLONE_AZUKARIAPP
+uint64_t uniffi_azukari_ffi_fn_clone_azukariapp(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_FREE_AZUKARIAPP
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_FREE_AZUKARIAPP
+void uniffi_azukari_ffi_fn_free_azukariapp(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CONSTRUCTOR_AZUKARIAPP_NEW
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CONSTRUCTOR_AZUKARIAPP_NEW
+uint64_t uniffi_azukari_ffi_fn_constructor_azukariapp_new(RustBuffer path, uint64_t vault, RustBuffer label_host, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_DISPATCH
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_DISPATCH
+RustBuffer uniffi_azukari_ffi_fn_method_azukariapp_dispatch(uint64_t ptr, RustBuffer event, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_PRESENT_CARD
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_PRESENT_CARD
+RustBuffer uniffi_azukari_ffi_fn_method_azukariapp_present_card(uint64_t ptr, uint64_t card, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_RESTORE
+RustBuffer uniffi_azukari_ffi_fn_method_azukariapp_restore(uint64_t ptr, RustBuffer saved, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_SAVE
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_SAVE
+RustBuffer uniffi_azukari_ffi_fn_method_azukariapp_save(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_SYNC
+RustBuffer uniffi_azukari_ffi_fn_method_azukariapp_sync(uint64_t ptr, uint64_t hub, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_VIEW
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_VIEW
+RustBuffer uniffi_azukari_ffi_fn_method_azukariapp_view(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CLONE_FACILITY
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CLONE_FACILITY
 uint64_t uniffi_azukari_ffi_fn_clone_facility(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -973,6 +1018,42 @@ uint16_t uniffi_azukari_ffi_checksum_func_read_enrollment_qr(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_DISPATCH
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_DISPATCH
+uint16_t uniffi_azukari_ffi_checksum_method_azukariapp_dispatch(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_PRESENT_CARD
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_PRESENT_CARD
+uint16_t uniffi_azukari_ffi_checksum_method_azukariapp_present_card(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_RESTORE
+uint16_t uniffi_azukari_ffi_checksum_method_azukariapp_restore(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_SAVE
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_SAVE
+uint16_t uniffi_azukari_ffi_checksum_method_azukariapp_save(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_SYNC
+uint16_t uniffi_azukari_ffi_checksum_method_azukariapp_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_VIEW
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_VIEW
+uint16_t uniffi_azukari_ffi_checksum_method_azukariapp_view(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_ALERTS
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_FACILITY_ALERTS
 uint16_t uniffi_azukari_ffi_checksum_method_facility_alerts(void
@@ -1204,6 +1285,12 @@ uint16_t uniffi_azukari_ffi_checksum_method_keyvault_unwrap_data_key(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_HUBCONNECTION_POST
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_HUBCONNECTION_POST
 uint16_t uniffi_azukari_ffi_checksum_method_hubconnection_post(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_CONSTRUCTOR_AZUKARIAPP_NEW
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_CONSTRUCTOR_AZUKARIAPP_NEW
+uint16_t uniffi_azukari_ffi_checksum_constructor_azukariapp_new(void
     
 );
 #endif

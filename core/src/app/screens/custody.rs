@@ -289,7 +289,7 @@ pub(in crate::app) fn my_requests(session: &Session) -> Screen {
         .values()
         .filter(|r| r.requester == Some(actor))
         .collect();
-    requests.sort_by(|a, b| b.requested_at.cmp(&a.requested_at));
+    requests.sort_by_key(|r| std::cmp::Reverse(r.requested_at));
     let rows = requests
         .into_iter()
         .map(|request| {

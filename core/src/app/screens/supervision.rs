@@ -234,14 +234,14 @@ pub(in crate::app) fn audit(app: &App, session: &Session) -> Screen {
     if view.step == AuditStep::Locker {
         sections.push(Section {
             title: Some(catalog.text("app-audit-expected")),
-            rows: view.expected.iter().map(|r| audit_row(r)).collect(),
+            rows: view.expected.iter().map(audit_row).collect(),
             empty: Some(catalog.text("app-audit-nothing-expected")),
             ..Section::default()
         });
         if !view.unexpected.is_empty() {
             sections.push(Section {
                 title: Some(catalog.text("app-audit-unexpected")),
-                rows: view.unexpected.iter().map(|r| audit_row(r)).collect(),
+                rows: view.unexpected.iter().map(audit_row).collect(),
                 ..Section::default()
             });
         }
@@ -452,18 +452,19 @@ pub(in crate::app) fn incident(app: &App, session: &Session) -> Screen {
                     details.push(hotline.text.clone());
                 }
                 let mut buttons = Vec::new();
-                if step.state == StepState::Next && step.step != IncidentStep::PoliceReport {
-                    if let Some(b) = view.buttons.iter().find(|b| {
+                if step.state == StepState::Next
+                    && step.step != IncidentStep::PoliceReport
+                    && let Some(b) = view.buttons.iter().find(|b| {
                         b.action == IncidentAction::CompleteStep && b.step == Some(step.step)
-                    }) {
-                        buttons.push(button(
-                            b.label.clone(),
-                            AppEvent::CompleteStep {
-                                step: code(&step.step),
-                            },
-                            ButtonStyle::Primary,
-                        ));
-                    }
+                    })
+                {
+                    buttons.push(button(
+                        b.label.clone(),
+                        AppEvent::CompleteStep {
+                            step: code(&step.step),
+                        },
+                        ButtonStyle::Primary,
+                    ));
                 }
                 if step.state == StepState::Next && step.step == IncidentStep::PoliceReport {
                     checklist.fields.push(field(

@@ -31,6 +31,12 @@ import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
+import uniffi.azukari_core.AppEvent
+import uniffi.azukari_core.AppView
+import uniffi.azukari_core.FfiConverterTypeAppEvent
+import uniffi.azukari_core.FfiConverterTypeAppView
+import uniffi.azukari_core.RustBuffer as RustBufferAppEvent
+import uniffi.azukari_core.RustBuffer as RustBufferAppView
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -753,6 +759,18 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_azukari_ffi_checksum_func_read_enrollment_qr(
     ): Int
+    external fun uniffi_azukari_ffi_checksum_method_azukariapp_dispatch(
+    ): Int
+    external fun uniffi_azukari_ffi_checksum_method_azukariapp_present_card(
+    ): Int
+    external fun uniffi_azukari_ffi_checksum_method_azukariapp_restore(
+    ): Int
+    external fun uniffi_azukari_ffi_checksum_method_azukariapp_save(
+    ): Int
+    external fun uniffi_azukari_ffi_checksum_method_azukariapp_sync(
+    ): Int
+    external fun uniffi_azukari_ffi_checksum_method_azukariapp_view(
+    ): Int
     external fun uniffi_azukari_ffi_checksum_method_facility_alerts(
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_facility_device_id(
@@ -831,6 +849,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_hubconnection_post(
     ): Int
+    external fun uniffi_azukari_ffi_checksum_constructor_azukariapp_new(
+    ): Int
     external fun uniffi_azukari_ffi_checksum_constructor_facility_create(
     ): Int
     external fun uniffi_azukari_ffi_checksum_constructor_facility_unlock_with_recovery_passphrase(
@@ -874,10 +894,29 @@ internal object UniffiLib {
         uniffiCallbackInterfaceCardTransceiver.register(this)
         uniffiCallbackInterfaceHubConnection.register(this)
         uniffiCallbackInterfaceKeyVault.register(this)
+        uniffi.azukari_core.uniffiEnsureInitialized()
         
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_azukari_ffi_fn_clone_azukariapp(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_azukari_ffi_fn_free_azukariapp(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_azukari_ffi_fn_constructor_azukariapp_new(`path`: RustBuffer.ByValue,`vault`: Long,`labelHost`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_azukari_ffi_fn_method_azukariapp_dispatch(`ptr`: Long,`event`: RustBufferAppEvent.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferAppView.ByValue
+    external fun uniffi_azukari_ffi_fn_method_azukariapp_present_card(`ptr`: Long,`card`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferAppView.ByValue
+    external fun uniffi_azukari_ffi_fn_method_azukariapp_restore(`ptr`: Long,`saved`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferAppView.ByValue
+    external fun uniffi_azukari_ffi_fn_method_azukariapp_save(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_azukari_ffi_fn_method_azukariapp_sync(`ptr`: Long,`hub`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferAppView.ByValue
+    external fun uniffi_azukari_ffi_fn_method_azukariapp_view(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferAppView.ByValue
     external fun uniffi_azukari_ffi_fn_clone_facility(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_azukari_ffi_fn_free_facility(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1164,6 +1203,24 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_azukari_ffi_checksum_func_read_enrollment_qr() and 0xFFFF) != 21718) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_azukari_ffi_checksum_method_azukariapp_dispatch() and 0xFFFF) != 54137) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_method_azukariapp_present_card() and 0xFFFF) != 1634) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_method_azukariapp_restore() and 0xFFFF) != 47761) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_method_azukariapp_save() and 0xFFFF) != 1966) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_method_azukariapp_sync() and 0xFFFF) != 7113) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_method_azukariapp_view() and 0xFFFF) != 7846) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_azukari_ffi_checksum_method_facility_alerts() and 0xFFFF) != 23927) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1279,6 +1336,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_method_hubconnection_post() and 0xFFFF) != 33860) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_constructor_azukariapp_new() and 0xFFFF) != 4877) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_constructor_facility_create() and 0xFFFF) != 21950) {
@@ -2327,6 +2387,409 @@ public object FfiConverterTypeAuditFlow: FfiConverter<AuditFlow, Long> {
     override fun allocationSize(value: AuditFlow) = 8UL
 
     override fun write(value: AuditFlow, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The whole app on this device: the facility's store (locked until unlocked), who is signed in, the screen and
+ * the work under way. Every method blocks (SQLite, Argon2id, the card, the network): call off the UI thread.
+ */
+public interface AzukariAppInterface {
+    
+    /**
+     * Send what the person tapped or typed (a button's event, an `Edit`), or a platform result (`Scanned`,
+     * `ScanCancelled`, `FileShared`); returns what to draw next. Refusals are notices in the view; this throws
+     * only when the device cannot go on (locked, damaged or full store).
+     */
+    fun `dispatch`(`event`: AppEvent): AppView
+    
+    /**
+     * The card held to the phone, when the view asks for `TapCard`.
+     */
+    fun `presentCard`(`card`: CardTransceiver): AppView
+    
+    /**
+     * Bring back what `save` kept (the rest follows the next unlock).
+     */
+    fun `restore`(`saved`: kotlin.ByteArray): AppView
+    
+    /**
+     * The screen and the work under way, sealed, to keep while the platform stops the app.
+     */
+    fun `save`(): kotlin.ByteArray
+    
+    /**
+     * Sync with the hub through `hub` (when the view asks for `SyncNow`, and in the background while the app
+     * is open). Offline, nothing is lost: the view says so.
+     */
+    fun `sync`(`hub`: HubConnection): AppView
+    
+    /**
+     * What to draw now.
+     */
+    fun `view`(): AppView
+    
+    companion object
+}
+
+/**
+ * The whole app on this device: the facility's store (locked until unlocked), who is signed in, the screen and
+ * the work under way. Every method blocks (SQLite, Argon2id, the card, the network): call off the UI thread.
+ */
+open class AzukariApp: Disposable, AutoCloseable, AzukariAppInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * The app for the facility store at `path`, unlocked every day with `vault` (or the recovery passphrase).
+     * `label_host` is the facility hub's host name, which printed locker labels name.
+     */
+    constructor(`path`: kotlin.String, `vault`: KeyVault, `labelHost`: kotlin.String) :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_constructor_azukariapp_new(
+    
+        
+        FfiConverterString.lower(`path`),
+        FfiConverterTypeKeyVault.lower(`vault`),
+        FfiConverterString.lower(`labelHost`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_azukari_ffi_fn_free_azukariapp(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_azukari_ffi_fn_clone_azukariapp(handle, status)
+        }
+    }
+
+    
+    /**
+     * Send what the person tapped or typed (a button's event, an `Edit`), or a platform result (`Scanned`,
+     * `ScanCancelled`, `FileShared`); returns what to draw next. Refusals are notices in the view; this throws
+     * only when the device cannot go on (locked, damaged or full store).
+     */
+    @Throws(AzukariException::class)override fun `dispatch`(`event`: AppEvent): AppView {
+            return FfiConverterTypeAppView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(AzukariException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_dispatch(
+        it,
+        
+        FfiConverterTypeAppEvent.lower(`event`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The card held to the phone, when the view asks for `TapCard`.
+     */
+    @Throws(AzukariException::class)override fun `presentCard`(`card`: CardTransceiver): AppView {
+            return FfiConverterTypeAppView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(AzukariException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_present_card(
+        it,
+        
+        FfiConverterTypeCardTransceiver.lower(`card`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Bring back what `save` kept (the rest follows the next unlock).
+     */override fun `restore`(`saved`: kotlin.ByteArray): AppView {
+            return FfiConverterTypeAppView.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_restore(
+        it,
+        
+        FfiConverterByteArray.lower(`saved`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The screen and the work under way, sealed, to keep while the platform stops the app.
+     */
+    @Throws(AzukariException::class)override fun `save`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(AzukariException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_save(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Sync with the hub through `hub` (when the view asks for `SyncNow`, and in the background while the app
+     * is open). Offline, nothing is lost: the view says so.
+     */
+    @Throws(AzukariException::class)override fun `sync`(`hub`: HubConnection): AppView {
+            return FfiConverterTypeAppView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(AzukariException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_sync(
+        it,
+        
+        FfiConverterTypeHubConnection.lower(`hub`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * What to draw now.
+     */override fun `view`(): AppView {
+            return FfiConverterTypeAppView.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_view(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAzukariApp: FfiConverter<AzukariApp, Long> {
+    override fun lower(value: AzukariApp): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): AzukariApp {
+        return AzukariApp(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): AzukariApp {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: AzukariApp) = 8UL
+
+    override fun write(value: AzukariApp, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -15819,6 +16282,10 @@ public object FfiConverterSequenceTypeShift: FfiConverterRustBuffer<List<Shift>>
         }
     }
 }
+
+
+
+
         /**
          * A new random recovery passphrase for the administrator to write down when creating a facility.
          */
