@@ -1,0 +1,217 @@
+//! The app's navigation graph, walked for every member of staff of the demo facility in both languages: every
+//! screen their role may open is reached from home by tapping, every text comes from the catalogue (no message id
+//! left showing), a screen the role may not open is refused with a notice, and nothing a shell sends unasked
+//! (a forged id, a platform result nobody asked for) changes anything.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use azukari_core::app::{App, AppEvent, AppView, ScreenKind};
+use azukari_core::crypto::FileKeyVault;
+use azukari_core::demo;
+use azukari_core::flows::NoticeKind;
+use azukari_core::i18n::Locale;
+use azukari_core::model::Role;
+use azukari_core::testing::TestStore;
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
+
+/// A facility of 3 residents, closed, and an app over it.
+fn facility(dir: &std::path::Path) -> (App, demo::DemoFacility) {
+    let mut test = TestStore::create(dir, "screens").unwrap();
+    let facility = demo::seed(&mut test.store, 3).unwrap();
+    let TestStore {
+        store, path, clock, ..
+    } = test;
+    store.close().unwrap();
+    let vault = Arc::new(FileKeyVault::new(dir.join("screens.key")));
+    (App::new(path, vault, clock), facility)
+}
+
+/// Whether `text` is a message id that was not found (the catalogue shows a missing id as itself).
+fn looks_like_message_id(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let is_uuid = text.len() == 36 && parts.len() == 5;
+    !is_uuid
+        && parts.len() >= 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
+fn assert_all_texts_found(view: &AppView) {
+    for text in view.texts() {
+        assert!(
+            !looks_like_message_id(text),
+            "{:?} shows the message id {text:?}",
+            view.screen
+        );
+        assert!(
+            !text.is_empty() || view.screen == ScreenKind::Unlock,
+            "{:?} has an empty text",
+            view.screen
+        );
+    }
+}
+
+/// Every screen reached from home by following Open buttons (and Back), breadth first.
+fn walk(app: &mut App) -> BTreeSet<ScreenKind> {
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from([ScreenKind::Home]);
+    while let Some(screen) = queue.pop_front() {
+        if !seen.insert(screen) {
+            continue;
+        }
+        let view = app.dispatch(AppEvent::Open { screen }).unwrap();
+        assert_eq!(
+            view.screen, screen,
+            "opening {screen:?}: {:?}",
+            view.notices
+        );
+        assert_all_texts_found(&view);
+        for button in view.buttons() {
+            if let AppEvent::Open { screen: next } = button.event {
+                queue.push_back(next);
+            }
+        }
+        if screen != ScreenKind::Home {
+            assert!(view.back.is_some(), "{screen:?} has no way back");
+        }
+    }
+    seen
+}
+
+#[test]
+fn every_role_reaches_every_screen_it_may_open_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, facility) = facility(dir.path());
+    for language in [Locale::Ja, Locale::En] {
+        let view = app.dispatch(AppEvent::SetLanguage { language }).unwrap();
+        assert_eq!(view.screen, ScreenKind::Unlock);
+        assert_all_texts_found(&view);
+        let view = app.dispatch(AppEvent::UnlockWithVault).unwrap();
+        assert_eq!(view.screen, ScreenKind::SignIn);
+        assert_all_texts_found(&view);
+        let staff: Vec<_> = [facility.admin, facility.supervisor, facility.pin_manager]
+            .into_iter()
+            .chain(facility.handlers.iter().copied())
+            .chain(facility.caregivers.iter().copied())
+            .collect();
+        for member in staff {
+            let view = app
+                .dispatch(AppEvent::SignIn {
+                    staff: member.to_string(),
+                })
+                .unwrap();
+            assert_eq!(view.screen, ScreenKind::Home);
+            let reached = walk(&mut app);
+            let roles = app.session().unwrap().actor().unwrap().roles.clone();
+            // The handover opens from a scanned label: the home screen offers the scan.
+            let home = app
+                .dispatch(AppEvent::Open {
+                    screen: ScreenKind::Home,
+                })
+                .unwrap();
+            assert!(
+                home.buttons()
+                    .iter()
+                    .any(|b| b.event == AppEvent::ScanLabel)
+            );
+            for screen in [
+                ScreenKind::Holding,
+                ScreenKind::MyRequests,
+                ScreenKind::Sync,
+                ScreenKind::Settings,
+            ] {
+                assert!(
+                    reached.contains(&screen),
+                    "{roles:?} cannot reach {screen:?}"
+                );
+            }
+            let supervises = roles.contains(&Role::Supervisor);
+            assert_eq!(
+                reached.contains(&ScreenKind::Approvals),
+                supervises,
+                "{roles:?}"
+            );
+            assert_eq!(
+                reached.contains(&ScreenKind::Audit),
+                supervises,
+                "{roles:?}"
+            );
+            assert_eq!(
+                reached.contains(&ScreenKind::Setup),
+                roles.contains(&Role::Admin),
+                "{roles:?}"
+            );
+            if !supervises {
+                // A screen the role may not open, asked for anyway, is refused with a notice.
+                let before = app
+                    .dispatch(AppEvent::Open {
+                        screen: ScreenKind::Home,
+                    })
+                    .unwrap();
+                let view = app
+                    .dispatch(AppEvent::Open {
+                        screen: ScreenKind::Approvals,
+                    })
+                    .unwrap();
+                assert_eq!(view.screen, before.screen);
+                assert!(view.notices.iter().any(|n| n.kind == NoticeKind::Error));
+            }
+            app.dispatch(AppEvent::SignOut).unwrap();
+        }
+        app.dispatch(AppEvent::Lock).unwrap();
+    }
+}
+
+#[test]
+fn what_a_shell_sends_unasked_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, facility) = facility(dir.path());
+    // Before unlocking, nothing but unlocking works.
+    let view = app
+        .dispatch(AppEvent::Open {
+            screen: ScreenKind::Approvals,
+        })
+        .unwrap();
+    assert_eq!(view.screen, ScreenKind::Unlock);
+    app.dispatch(AppEvent::UnlockWithVault).unwrap();
+    let view = app
+        .dispatch(AppEvent::SignIn {
+            staff: "not-an-id".into(),
+        })
+        .unwrap();
+    assert_eq!(view.screen, ScreenKind::SignIn);
+    assert_eq!(view.notices.len(), 1);
+    app.dispatch(AppEvent::SignIn {
+        staff: facility.handlers[0].to_string(),
+    })
+    .unwrap();
+    let events_before = app.session().unwrap().store().state().clone();
+    for event in [
+        AppEvent::ChooseItem {
+            item: "00000000-0000-0000-0000-000000000000".into(),
+        },
+        AppEvent::Approve {
+            request: "00000000-0000-0000-0000-000000000000".into(),
+        },
+        AppEvent::ChoosePurpose {
+            purpose: "\"Nonsense\"".into(),
+        },
+        AppEvent::CheckOut,
+        AppEvent::ReturnItem,
+        AppEvent::CompleteAudit,
+        AppEvent::FileShared,
+        AppEvent::ScanCancelled,
+    ] {
+        let view = app.dispatch(event.clone()).unwrap();
+        assert!(
+            view.request.is_none(),
+            "{event:?} asked the platform for something"
+        );
+    }
+    assert_eq!(app.session().unwrap().store().state(), &events_before);
+}
