@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 
 /// The bundle format's name and version.
 pub const FORMAT: &str = "azukari-proof-bundle/1";
+/// The largest bundle `azukari-hub verify` reads (about a million events).
+pub const MAX_BUNDLE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// A proof bundle (JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +72,11 @@ pub enum BundleError {
     /// An event's signature or a device chain is wrong.
     #[error("the ledger does not verify: {0} / 台帳の署名または連鎖が不正です")]
     Ledger(String),
+    /// The earlier checkpoint is not one of this log's: signed by another key or for another log.
+    #[error(
+        "the earlier checkpoint you gave is not from this hub's log (another key or another facility), so it says nothing about this log; give a checkpoint this hub signed / 指定した以前のチェックポイントはこのハブの記録のものではありません（別の鍵または別の施設）。このハブが署名したチェックポイントを指定してください"
+    )]
+    UnrelatedCheckpoint,
     /// The log is not consistent with the earlier checkpoint.
     #[error(
         "the log is not consistent with your earlier checkpoint: {0} / 以前のチェックポイントと整合しません（履歴が書き換えられています）"
@@ -93,13 +100,26 @@ pub fn verify_bundle(
     {
         return Err(BundleError::WrongKey);
     }
-    let verifier = CheckpointVerifier::new(&bundle.checkpoint_key, &bundle.origin)
-        .map_err(|e| BundleError::Checkpoint(e.to_string()))?;
-    let checkpoint = verifier
-        .verify(bundle.checkpoint.as_bytes())
-        .map_err(|e| BundleError::Checkpoint(e.to_string()))?;
+    let verifier =
+        CheckpointVerifier::new(&bundle.checkpoint_key, &bundle.origin).map_err(|_| {
+            BundleError::Checkpoint("the bundle's checkpoint key or origin cannot be read".into())
+        })?;
+    let checkpoint = verifier.verify(bundle.checkpoint.as_bytes()).map_err(|_| {
+        BundleError::Checkpoint(
+            "its signature does not verify with the bundle's hub key, or it is not a checkpoint"
+                .into(),
+        )
+    })?;
+    let anchor_bytes = STANDARD
+        .decode(&bundle.trust_anchor)
+        .map_err(|_| BundleError::Unreadable("trust anchor".into()))?;
+    let anchor: TrustAnchor = postcard::from_bytes(&anchor_bytes)
+        .map_err(|_| BundleError::Unreadable("trust anchor".into()))?;
 
     let events: Vec<SignedEvent> = bundle.events.iter().map(SignedEvent::from).collect();
+    // Signatures and chains first: a changed, removed or moved event is named (by its index in the hub's log).
+    let report = verify_log(&events, &anchor, None, VerifyMode::EverySignature)
+        .map_err(|e| BundleError::Ledger(e.to_string()))?;
     if events.len() as u64 != checkpoint.head.size {
         return Err(BundleError::Tree(format!(
             "{} events but the checkpoint signs {}",
@@ -127,19 +147,11 @@ pub fn verify_bundle(
             .map_err(|_| BundleError::Tree(format!("event {index} is not included")))?;
     }
 
-    let anchor_bytes = STANDARD
-        .decode(&bundle.trust_anchor)
-        .map_err(|_| BundleError::Unreadable("trust anchor".into()))?;
-    let anchor: TrustAnchor = postcard::from_bytes(&anchor_bytes)
-        .map_err(|_| BundleError::Unreadable("trust anchor".into()))?;
-    let report = verify_log(&events, &anchor, None, VerifyMode::EverySignature)
-        .map_err(|e| BundleError::Ledger(e.to_string()))?;
-
     let consistent_with = match earlier {
         Some(note) => {
             let old = verifier
                 .verify(note.as_bytes())
-                .map_err(|e| BundleError::Inconsistent(e.to_string()))?;
+                .map_err(|_| BundleError::UnrelatedCheckpoint)?;
             let proof = tree
                 .prove_consistency(old.head.size)
                 .map_err(|e| BundleError::Inconsistent(e.to_string()))?;

@@ -3,6 +3,9 @@
 
 pub mod bundle;
 pub mod client;
+pub mod files;
+pub mod guard;
+pub mod limits;
 pub mod log;
 pub mod server;
 pub mod service;

@@ -35,6 +35,9 @@ pub const MAX_PULL: u64 = 1_000;
 /// How many of the newest events are kept in memory, so the pulls of devices that are nearly caught up (nearly
 /// all pulls) are answered without reading storage.
 const RECENT: usize = 4_096;
+/// An alarm of one kind about one subject (a device) is written at most once in this window (milliseconds):
+/// one device sending the same junk again and again makes one alarm, not thousands.
+pub const ALARM_REPEAT_MS: i64 = 60 * 60 * 1000;
 /// Below this many events a batch's signatures are verified on the calling thread only.
 const PARALLEL_VERIFY_FROM: usize = 32;
 
@@ -87,6 +90,8 @@ pub struct HubLog {
     erased: HashSet<ResidentId>,
     /// The devices enrolled with this hub (allowed to push and pull).
     enrolled: HashSet<DeviceId>,
+    /// When an alarm of each (kind, subject) was last written, for [`HubLog::alarm_once`].
+    alarmed: HashMap<(String, String), i64>,
 }
 
 impl HubLog {
@@ -117,6 +122,7 @@ impl HubLog {
             key_positions: HashMap::new(),
             erased: HashSet::new(),
             enrolled: HashSet::new(),
+            alarmed: HashMap::new(),
         };
         log.tips.insert(
             log.anchor.founding_device,
@@ -345,14 +351,24 @@ impl HubLog {
             .map(|key| shared_key(key))
             .collect::<Result<_, _>>()?;
         let now = self.clock.now().0;
+        let pusher = request.device.to_string();
         let alarms: Vec<Alarm> = alarms
             .into_iter()
-            .map(|(kind, detail)| Alarm {
-                at: now,
-                kind: kind.to_string(),
-                detail,
+            .filter(|(kind, _)| self.first_in_window(kind, &pusher, now))
+            .map(|(kind, detail)| {
+                tracing::warn!(event = "alarm", kind, detail = %detail, "alarm raised");
+                Alarm {
+                    at: now,
+                    kind: kind.to_string(),
+                    detail,
+                }
             })
             .collect();
+        for outcome in &outcomes {
+            if let PushOutcome::Refused { code, .. } = outcome {
+                tracing::warn!(event = "event_refused", device = %pusher, code = %code, "a pushed event was refused");
+            }
+        }
         if accepted.is_empty() {
             if !keys.is_empty() || !alarms.is_empty() {
                 // Keys and alarms in one transaction, with the checkpoint the log already has.
@@ -629,8 +645,43 @@ impl HubLog {
         Ok(())
     }
 
+    /// [`HubLog::alarm`], unless an alarm of the same `kind` about the same `subject` (a device id) was written
+    /// within [`ALARM_REPEAT_MS`]. Returns whether it was written.
+    pub fn alarm_once(
+        &mut self,
+        kind: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<bool, HubError> {
+        let now = self.clock.now().0;
+        if !self.first_in_window(kind, subject, now) {
+            tracing::info!(
+                event = "alarm_repeated",
+                kind,
+                subject,
+                "alarm not written again"
+            );
+            return Ok(false);
+        }
+        self.alarm(kind, detail)?;
+        Ok(true)
+    }
+
+    /// Whether no alarm of (`kind`, `subject`) was written in the window before `now`; if so, remembers `now`.
+    fn first_in_window(&mut self, kind: &str, subject: &str, now: i64) -> bool {
+        let key = (kind.to_string(), subject.to_string());
+        match self.alarmed.get(&key) {
+            Some(last) if now.saturating_sub(*last) < ALARM_REPEAT_MS => false,
+            _ => {
+                self.alarmed.insert(key, now);
+                true
+            }
+        }
+    }
+
     /// Record an alarm for auditors (`kind` short and machine-readable; `detail` without personal data).
     pub fn alarm(&mut self, kind: &str, detail: &str) -> Result<(), HubError> {
+        tracing::warn!(event = "alarm", kind, detail, "alarm raised");
         self.storage.put_alarm(
             self.facility,
             &Alarm {

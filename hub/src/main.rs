@@ -7,8 +7,9 @@ use azukari_core::flows::Session;
 use azukari_core::flows::board::BoardFlow;
 use azukari_core::flows::ledger_book::ledger_csv;
 use azukari_core::sync::{PendingEnrollment, sync};
-use azukari_hub::bundle::{ProofBundle, make_bundle, verify_bundle};
-use azukari_hub::service::{Hub, InitOptions, LocalHub, TOKEN_MINUTES};
+use azukari_hub::bundle::{MAX_BUNDLE_BYTES, ProofBundle, make_bundle, verify_bundle};
+use azukari_hub::files::{lock_hub_dir, read_bounded, write_export};
+use azukari_hub::service::{Hub, InitOptions, LocalHub, MAX_TOKEN_MINUTES, TOKEN_MINUTES};
 use azukari_hub::storage::{HubStorage, PostgresStorage, SqliteStorage};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -16,6 +17,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 type Failure = Box<dyn std::error::Error>;
+
+/// The largest key or checkpoint file `verify` reads.
+const MAX_NOTE_BYTES: u64 = 64 * 1024;
 
 /// The Azukari facility hub: sync server, tamper-evident log, exports and offline verification.
 #[derive(Parser)]
@@ -65,8 +69,8 @@ enum Command {
         /// The hub's address as devices reach it, e.g. https://hub.local:8443.
         #[arg(long)]
         url: String,
-        /// How long the QR works, in minutes.
-        #[arg(long, default_value_t = TOKEN_MINUTES)]
+        /// How long the QR works, in minutes (1 to 10080, a week).
+        #[arg(long, default_value_t = TOKEN_MINUTES, value_parser = clap::value_parser!(i64).range(1..=MAX_TOKEN_MINUTES))]
         minutes: i64,
         /// The log's PostgreSQL URL, if it is not `DIR/hub.sqlite`.
         #[arg(long)]
@@ -89,6 +93,9 @@ enum Command {
         /// Write the proof bundle (JSON) here.
         #[arg(long)]
         bundle: Option<PathBuf>,
+        /// Replace the files if they exist (never one of the hub's own files).
+        #[arg(long)]
+        replace: bool,
         /// The log's PostgreSQL URL, if it is not `DIR/hub.sqlite`.
         #[arg(long)]
         postgres: Option<String>,
@@ -106,8 +113,21 @@ enum Command {
     },
 }
 
+/// Logs: JSON lines on standard error (one object per line, for a log system), filtered by `AZUKARI_LOG`
+/// (`tracing` directives such as `info` or `azukari_hub=debug`; `info` when unset).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AZUKARI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logs();
     let result = match cli.command {
         Command::Init {
             dir,
@@ -132,8 +152,15 @@ fn main() -> ExitCode {
             dir,
             csv,
             bundle,
+            replace,
             postgres,
-        } => export(&dir, csv.as_deref(), bundle.as_deref(), postgres.as_deref()),
+        } => export(
+            &dir,
+            csv.as_deref(),
+            bundle.as_deref(),
+            replace,
+            postgres.as_deref(),
+        ),
         Command::Verify { bundle, key, since } => verify(&bundle, key.as_deref(), since.as_deref()),
     };
     match result {
@@ -152,9 +179,64 @@ fn storage(dir: &Path, postgres: Option<&str>) -> Result<Box<dyn HubStorage>, Fa
     })
 }
 
+/// Create a hub directory, all or nothing: everything is made in a new folder beside `dir`, which becomes `dir` only
+/// once the facility, its keys and its certificate all exist. An existing `dir` must be empty.
 fn init(dir: &Path, name: &str, host: &str, postgres: Option<&str>) -> Result<ExitCode, Failure> {
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        return Err(format!(
+            "{} already exists and is not empty; init makes a new hub only in a new or empty directory / {} は空ではありません。新しいディレクトリか空のディレクトリを指定してください",
+            dir.display(),
+            dir.display()
+        )
+        .into());
+    }
+    let name_of_dir = dir
+        .file_name()
+        .ok_or("the hub directory needs a name / ディレクトリ名を指定してください")?;
+    let mut staging_name = name_of_dir.to_os_string();
+    staging_name.push(format!(".init-{}", std::process::id()));
+    let staging = dir.with_file_name(staging_name);
+    std::fs::create_dir_all(&staging)?;
+    match init_in(&staging, name, host, postgres) {
+        Ok(verifier_key) => {
+            if dir.exists() {
+                std::fs::remove_dir(dir)?;
+            }
+            if let Err(error) = std::fs::rename(&staging, dir) {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(error.into());
+            }
+            let tls = azukari_hub::server::TlsFiles::in_hub_dir(dir);
+            println!("facility created / 施設を作成しました: {name}");
+            println!(
+                "TLS certificate / 証明書: {} (SHA-256 {})",
+                tls.cert.display(),
+                tls.fingerprint()?
+            );
+            println!("hub directory / ハブのディレクトリ: {}", dir.display());
+            println!(
+                "recovery passphrase (write it down, keep it in the safe) / 復旧用パスフレーズ（金庫に保管）: {}",
+                verifier_key.1.as_str()
+            );
+            println!("checkpoint key / チェックポイント鍵: {}", verifier_key.0);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(error)
+        }
+    }
+}
+
+/// Make a hub in `dir`; returns its checkpoint key and the recovery passphrase.
+fn init_in(
+    dir: &Path,
+    name: &str,
+    host: &str,
+    postgres: Option<&str>,
+) -> Result<(String, zeroize::Zeroizing<String>), Failure> {
     let passphrase = generate_recovery_passphrase()?;
-    std::fs::create_dir_all(dir)?;
+    let _lock = lock_hub_dir(dir)?;
     let mut hub = Hub::init(
         dir,
         storage(dir, postgres)?,
@@ -166,23 +248,9 @@ fn init(dir: &Path, name: &str, host: &str, postgres: Option<&str>) -> Result<Ex
         },
         Arc::new(SystemClock),
     )?;
-    let tls = azukari_hub::server::make_self_signed_cert(dir, &[host.to_string()])?;
-    println!("facility created / 施設を作成しました: {name}");
-    println!(
-        "TLS certificate / 証明書: {} (SHA-256 {})",
-        tls.cert.display(),
-        tls.fingerprint()?
-    );
-    println!("hub directory / ハブのディレクトリ: {}", dir.display());
-    println!(
-        "recovery passphrase (write it down, keep it in the safe) / 復旧用パスフレーズ（金庫に保管）: {}",
-        passphrase.as_str()
-    );
-    println!(
-        "checkpoint key / チェックポイント鍵: {}",
-        hub.log().verifier_key()
-    );
-    Ok(ExitCode::SUCCESS)
+    azukari_hub::server::make_self_signed_cert(dir, &[host.to_string()])?;
+    let key = hub.log().verifier_key().to_string();
+    Ok((key, passphrase))
 }
 
 fn serve(
@@ -190,6 +258,8 @@ fn serve(
     listen: std::net::SocketAddr,
     postgres: Option<&str>,
 ) -> Result<ExitCode, Failure> {
+    // One hub per directory: a second `serve` stops here, before it opens anything.
+    let _lock = lock_hub_dir(dir)?;
     let hub = Hub::open(dir, storage(dir, postgres)?, Arc::new(SystemClock))?;
     let files = azukari_hub::server::TlsFiles::in_hub_dir(dir);
     let tls = files.exist().then_some(files);
@@ -346,7 +416,7 @@ fn run_demo(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
         println!("■ {} ({})", section.heading, section.items.len());
     }
     let csv_path = dir.join("kanribo.csv");
-    std::fs::write(&csv_path, ledger_csv(&session)?)?;
+    write_export(&dir, &csv_path, &ledger_csv(&session)?, false)?;
     session.into_store().close()?;
     // The next device's token runs on the real clock, so it still works when the hub is served now.
     let mut hub = Hub::open(&dir, storage(&dir, None)?, Arc::new(SystemClock))?;
@@ -392,6 +462,7 @@ fn export(
     dir: &Path,
     csv: Option<&Path>,
     bundle: Option<&Path>,
+    replace: bool,
     postgres: Option<&str>,
 ) -> Result<ExitCode, Failure> {
     if csv.is_none() && bundle.is_none() {
@@ -402,7 +473,7 @@ fn export(
     let mut hub = Hub::open(dir, storage(dir, postgres)?, Arc::new(SystemClock))?;
     if let Some(path) = bundle {
         let proof = make_bundle(hub.log())?;
-        std::fs::write(path, serde_json::to_vec_pretty(&proof)?)?;
+        write_export(dir, path, &serde_json::to_vec_pretty(&proof)?, replace)?;
         println!(
             "proof bundle / 証明バンドル: {} ({} events)",
             path.display(),
@@ -411,16 +482,19 @@ fn export(
     }
     if let Some(path) = csv {
         let session = Session::new(hub.into_store()?)?;
-        std::fs::write(path, ledger_csv(&session)?)?;
+        write_export(dir, path, &ledger_csv(&session)?, replace)?;
         println!("管理簿 CSV: {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn verify(bundle: &Path, key: Option<&Path>, since: Option<&Path>) -> Result<ExitCode, Failure> {
-    let proof: ProofBundle = serde_json::from_slice(&std::fs::read(bundle)?)?;
-    let key = key.map(std::fs::read_to_string).transpose()?;
-    let since = since.map(std::fs::read_to_string).transpose()?;
+    let proof: ProofBundle = serde_json::from_slice(&read_bounded(bundle, MAX_BUNDLE_BYTES)?)?;
+    let small = |path: &Path| -> Result<String, Failure> {
+        Ok(String::from_utf8(read_bounded(path, MAX_NOTE_BYTES)?)?)
+    };
+    let key = key.map(small).transpose()?;
+    let since = since.map(small).transpose()?;
     match verify_bundle(&proof, key.as_deref(), since.as_deref()) {
         Ok(report) => {
             println!(

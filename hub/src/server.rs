@@ -19,7 +19,16 @@
 //! against the key the device registered in the ledger, over the exact body, with its clock within 15 minutes
 //! of the hub's; a push must also name the signing device. The checkpoint, the size stream and the health check
 //! reveal only the log's size and root, and are open.
+//!
+//! Limits (see [`crate::limits`]): open connections are capped below the process's limit on open files; headers
+//! must arrive within [`ServerLimits::header_timeout`] (which also closes idle kept-alive connections), bodies
+//! within [`ServerLimits::body_timeout`] (408 `timeout`); each route has its own body size limit; long polls and
+//! event streams have their own cap. Every answer carries `nosniff`, and HSTS on HTTPS.
+//!
+//! Logs (`tracing`, JSON from `azukari-hub serve`): every refusal, failed signature and server error, and a debug
+//! line per request (method, route, status, time), with ids and codes but no personal data.
 
+use crate::limits::{ConnectionCap, ServerLimits, security_headers};
 use crate::log::HubError;
 use crate::service::{Hub, ServiceError, check_pusher};
 use axum::body::Bytes;
@@ -34,12 +43,12 @@ use azukari_core::model::DeviceId;
 use azukari_core::store::StoreError;
 use azukari_core::sync::auth::{DEVICE_HEADER, SIGNATURE_HEADER, TIME_HEADER};
 use azukari_core::sync::protocol::{
-    EnrollRequest, EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
+    EnrollRequest, EnrollResponse, MAX_PUSH_BYTES, PullRequest, PullResponse, PushRequest,
+    PushResponse,
 };
 use azukari_core::sync::{AuthError, Digest32, RequestAuth, Route, SyncError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use futures_util::Stream;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde::de::DeserializeOwned;
@@ -49,12 +58,14 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 /// The longest a pull waits for something new, whatever `wait_ms` asks.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
-/// The largest request body accepted (a push of 256 events with their keys is far smaller).
-pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// The largest request body accepted on any route (a push: see `azukari_core::sync::protocol::MAX_PUSH_BYTES`).
+pub const MAX_BODY_BYTES: usize = MAX_PUSH_BYTES;
+/// The largest enrollment or pull request accepted (both are a few hundred bytes).
+pub const MAX_SMALL_BODY_BYTES: usize = 64 * 1024;
 /// How long open connections get to finish once the server is told to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -226,6 +237,7 @@ impl RunningServer {
 /// `addr` is a loopback address. Must run on a multi-threaded tokio runtime.
 pub async fn serve(hub: Hub, addr: SocketAddr, tls: Option<TlsFiles>) -> Result<(), ServerError> {
     let server = bind(hub, addr, tls).await?;
+    tracing::info!(event = "serving", url = %server.url(), "the hub serves");
     stop_signal().await;
     server.shutdown();
     server.stopped().await
@@ -235,9 +247,19 @@ pub async fn serve(hub: Hub, addr: SocketAddr, tls: Option<TlsFiles>) -> Result<
 /// the server runs on the current tokio runtime until [`RunningServer::shutdown`]. `tls` is required unless `addr`
 /// is a loopback address.
 pub async fn bind(
+    hub: Hub,
+    addr: SocketAddr,
+    tls: Option<TlsFiles>,
+) -> Result<RunningServer, ServerError> {
+    bind_with_limits(hub, addr, tls, ServerLimits::default()).await
+}
+
+/// [`bind`] with other limits than the default ones (tests use short timeouts and small caps).
+pub async fn bind_with_limits(
     mut hub: Hub,
     addr: SocketAddr,
     tls: Option<TlsFiles>,
+    limits: ServerLimits,
 ) -> Result<RunningServer, ServerError> {
     if tls.is_none() && !addr.ip().is_loopback() {
         return Err(ServerError::TlsRequired { addr });
@@ -252,24 +274,39 @@ pub async fn bind(
         size: Arc::new(watch::Sender::new(size)),
         stop: Arc::new(watch::Sender::new(false)),
         read_only,
+        waiting: Arc::new(Semaphore::new(limits.max_waiting)),
+        body_timeout: limits.body_timeout,
     };
     tokio::spawn(catch_up_when_idle(state.clone()));
-    let app = router(state.clone()).into_make_service();
+    let app = security_headers(router(state.clone()), tls.is_some()).into_make_service();
     let handle = axum_server::Handle::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let mut server = axum_server::from_tcp(listener)
+        .map_err(|e| bind_error(addr, e))?
+        .handle(handle.clone())
+        .http1_only()
+        .accept_error_handler(|_, error| {
+            tracing::warn!(event = "accept_failed", error = %error, "a connection could not be accepted");
+        });
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
     let task = match tls_config {
         Some(config) => {
-            let server = axum_server::tls_rustls::from_tcp_rustls(
-                listener,
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
                 axum_server::tls_rustls::RustlsConfig::from_config(config),
             )
-            .map_err(|e| bind_error(addr, e))?
-            .handle(handle.clone());
+            .handshake_timeout(limits.handshake_timeout);
+            let server = server.acceptor(ConnectionCap::new(acceptor, connections));
             tokio::spawn(server.serve(app))
         }
         None => {
-            let server = axum_server::from_tcp(listener)
-                .map_err(|e| bind_error(addr, e))?
-                .handle(handle.clone());
+            let server = server.acceptor(ConnectionCap::new(
+                axum_server::accept::DefaultAcceptor::new(),
+                connections,
+            ));
             tokio::spawn(server.serve(app))
         }
     };
@@ -319,9 +356,11 @@ async fn catch_up_when_idle(state: AppState) {
                 Ok(lag) if lag < last_lag && !*stop.borrow() => last_lag = lag,
                 Ok(_) => break,
                 Err(error) => {
-                    eprintln!(
-                        "the hub's own store could not catch up with the log / ハブの台帳を記録に追いつかせられません: {}",
-                        error.message
+                    tracing::error!(
+                        event = "catch_up_failed",
+                        code = error.code,
+                        error = %error.message,
+                        "the hub's own store could not catch up with the log"
                     );
                     break;
                 }
@@ -339,10 +378,15 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 }
 
 fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
+    let small = DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES);
     vec![
-        ("post", "/v1/enroll", post(enroll)),
-        ("post", "/v1/push", post(push)),
-        ("post", "/v1/pull", post(pull)),
+        ("post", "/v1/enroll", post(enroll).layer(small)),
+        (
+            "post",
+            "/v1/push",
+            post(push).layer(DefaultBodyLimit::max(MAX_PUSH_BYTES)),
+        ),
+        ("post", "/v1/pull", post(pull).layer(small)),
         ("get", "/v1/checkpoint", get(checkpoint)),
         ("get", "/v1/events/stream", get(events_stream)),
         ("get", "/healthz", get(healthz)),
@@ -357,7 +401,24 @@ fn router(state: AppState) -> Router {
         })
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// One debug line per request: method, route (without the query), status and time taken.
+async fn log_request(request: Request, next: axum::middleware::Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::debug!(
+        event = "request",
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+    );
+    response
 }
 
 /// How long the log must be quiet before the hub's own store catches up in the background.
@@ -375,6 +436,10 @@ struct AppState {
     stop: Arc<watch::Sender<bool>>,
     /// The stored log failed its start-up check.
     read_only: bool,
+    /// Permits for long polls and event streams ([`ServerLimits::max_waiting`]).
+    waiting: Arc<Semaphore>,
+    /// How long a request body may take to arrive.
+    body_timeout: Duration,
 }
 
 impl AppState {
@@ -407,9 +472,9 @@ impl AppState {
 
 async fn enroll(
     State(state): State<AppState>,
-    body: Result<Json<EnrollRequest>, JsonRejection>,
+    body: Result<JsonBody<EnrollRequest>, ApiError>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
-    let Json(request) = body?;
+    let JsonBody(request) = body?;
     let response = state
         .run_blocking(move |hub| Ok(hub.enroll(&request)?))
         .await?;
@@ -453,6 +518,15 @@ async fn pull(
     if wait.is_zero() || from != size {
         return Ok(Json(response));
     }
+    // Long polls have their own cap: over it, the pull is answered now, as if it had not asked to wait.
+    let Ok(_permit) = state.waiting.clone().try_acquire_owned() else {
+        tracing::info!(
+            event = "wait_refused",
+            device = %auth.device,
+            "a long poll was answered at once: as many requests wait as the hub allows"
+        );
+        return Ok(Json(response));
+    };
     let mut stop = state.stop.subscribe();
     tokio::select! {
         _ = sizes.wait_for(|size| *size > from) => {}
@@ -486,10 +560,40 @@ struct Signed<T> {
     auth: RequestAuth,
 }
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Signed<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for Signed<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let headers = request.headers().clone();
+        let (parsed, body) = read_json(request, state).await?;
+        Ok(Signed {
+            request: parsed,
+            body,
+            auth: auth_from_headers(&headers)?,
+        })
+    }
+}
+
+/// A JSON request body read within the body timeout (408) and size limit (413), `Content-Type` JSON (415), and
+/// valid for the route, unknown fields included (400).
+struct JsonBody<T>(T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        read_json(request, state)
+            .await
+            .map(|(parsed, _)| JsonBody(parsed))
+    }
+}
+
+/// Read and parse a JSON request body; see [`JsonBody`].
+async fn read_json<T: DeserializeOwned>(
+    request: Request,
+    state: &AppState,
+) -> Result<(T, Bytes), ApiError> {
+    {
         let is_json = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -509,16 +613,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Signed<T> {
         if !is_json {
             return Err(ApiError::bad_content_type());
         }
-        let headers = request.headers().clone();
-        let body = Bytes::from_request(request, state)
+        let body = tokio::time::timeout(state.body_timeout, Bytes::from_request(request, state))
             .await
+            .map_err(|_| ApiError::body_timeout())?
             .map_err(|rejection| ApiError::body(rejection.status(), &rejection.body_text()))?;
         let Json(parsed) = Json::<T>::from_bytes(&body)?;
-        Ok(Signed {
-            request: parsed,
-            body,
-            auth: auth_from_headers(&headers)?,
-        })
+        Ok((parsed, body))
     }
 }
 
@@ -534,8 +634,16 @@ async fn verify(
     let (key, now) = state
         .run_blocking(move |hub| Ok(hub.signing_key(device)?))
         .await?;
-    auth.verify(route, body, &key, now)
-        .map_err(|error| ServiceError::Unauthorized(error).into())
+    auth.verify(route, body, &key, now).map_err(|error| {
+        tracing::warn!(
+            event = "bad_signature",
+            device = %device,
+            route = ?route,
+            reason = %error,
+            "a request's signature was refused"
+        );
+        ServiceError::Unauthorized(error).into()
+    })
 }
 
 /// The device's signature from the request headers; 401 when one is missing or malformed.
@@ -568,14 +676,16 @@ async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError>
 }
 
 /// Server-sent events: the log's size now, then again every time it grows, until the server stops.
-async fn events_stream(
-    State(state): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, axum::Error>>> {
+/// Refused with 503 (`busy`) when as many long polls and streams are open as [`ServerLimits::max_waiting`].
+async fn events_stream(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let Ok(permit) = state.waiting.clone().try_acquire_owned() else {
+        return Err(ApiError::busy());
+    };
     let sizes = state.size.subscribe();
     let stop = state.stop.subscribe();
     let stream = futures_util::stream::unfold(
-        (sizes, stop, true),
-        |(mut sizes, mut stop, first)| async move {
+        (sizes, stop, true, permit),
+        |(mut sizes, mut stop, first, permit)| async move {
             if !first {
                 tokio::select! {
                     changed = sizes.changed() => changed.ok()?,
@@ -587,10 +697,12 @@ async fn events_stream(
             }
             let size = *sizes.borrow_and_update();
             let event = Event::default().json_data(SizeEvent { size });
-            Some((event, (sizes, stop, false)))
+            Some((event, (sizes, stop, false, permit)))
         },
     );
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<Health> {
@@ -623,6 +735,24 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "internal",
             message: ServerError::Poisoned.to_string(),
+        }
+    }
+
+    fn busy() -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "busy",
+            message: "the hub has as many waiting requests open as it allows; try again shortly / 待機中の要求が上限に達しています。しばらくしてから再試行してください".to_string(),
+        }
+    }
+
+    fn body_timeout() -> ApiError {
+        ApiError {
+            status: StatusCode::REQUEST_TIMEOUT,
+            code: "timeout",
+            message:
+                "the request body did not arrive in time / 要求の本文が時間内に届きませんでした"
+                    .to_string(),
         }
     }
 
@@ -715,6 +845,11 @@ impl From<ServiceError> for ApiError {
                 code: "bad_request",
                 message: error.to_string(),
             },
+            ServiceError::PushTooLarge { .. } => ApiError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "too_large",
+                message: error.to_string(),
+            },
             ServiceError::Store(StoreError::DeviceAlreadyRegistered) => ApiError {
                 status: StatusCode::CONFLICT,
                 code: "already_enrolled",
@@ -733,6 +868,12 @@ impl From<JsonRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self.status.as_u16();
+        if self.status.is_server_error() && self.code != "busy" {
+            tracing::error!(event = "server_error", status, code = self.code, message = %self.message);
+        } else {
+            tracing::warn!(event = "refused", status, code = self.code, message = %self.message);
+        }
         let body = ErrorBody {
             code: self.code.to_string(),
             message: self.message,

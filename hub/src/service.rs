@@ -35,6 +35,8 @@ use zeroize::Zeroizing;
 
 /// How long an enrollment token works by default.
 pub const TOKEN_MINUTES: i64 = 15;
+/// The longest an enrollment token may work: a week.
+pub const MAX_TOKEN_MINUTES: i64 = 7 * 24 * 60;
 
 /// Why the hub refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +79,16 @@ pub enum ServiceError {
     /// A push signed by one device names another.
     #[error("a device pushes only under its own id / 端末は自分のIDでのみ送信できます")]
     NotOwnRequest,
+    /// An enrollment token's lifetime is longer than [`MAX_TOKEN_MINUTES`].
+    #[error(
+        "an enrollment QR works for at most {max} minutes, not {minutes} / 登録用QRの有効時間は{max}分までです（{minutes}分は指定できません）"
+    )]
+    TokenLifetime {
+        /// What was asked for.
+        minutes: i64,
+        /// [`MAX_TOKEN_MINUTES`].
+        max: i64,
+    },
     /// The hub's own store holds more of the log than the log itself: the two were restored from different
     /// backups (or the log lost events). Nothing is caught up; restore both from the same backup.
     #[error(
@@ -87,6 +99,18 @@ pub enum ServiceError {
         store: u64,
         /// Events the log holds.
         log: u64,
+    },
+    /// A push carries more events or keys than one push may (see `azukari_core::sync::protocol`).
+    #[error(
+        "a push may carry at most {limit} {what}, this one has {count}; send them in several pushes / 1回の送信は{what}を{limit}件までです（{count}件）。分けて送信してください"
+    )]
+    PushTooLarge {
+        /// `events` or `keys`.
+        what: &'static str,
+        /// How many the push carried.
+        count: usize,
+        /// How many one push may carry.
+        limit: usize,
     },
     /// A file of the hub directory could not be read or written.
     #[error("hub file {path}: {message}")]
@@ -280,17 +304,15 @@ impl Hub {
     pub fn enroll(&mut self, request: &EnrollRequest) -> Result<EnrollResponse, ServiceError> {
         let facility = self.log.facility();
         // Check what can be checked before the token is used up: a malformed request must not burn it.
-        if request.exchange_key.len() != 32 {
-            return Err(ServiceError::Sync(SyncError::Enrollment(
-                "the exchange key must be 32 bytes (X25519)",
-            )));
-        }
+        crate::guard::check_enrollment(request)?;
+        let hash: [u8; 32] = Sha256::digest(request.token.as_bytes()).into();
+        let now = self.store.now().0;
+        // The token first, without using it up: only its holder may learn whether a device id is enrolled.
+        token_accepted(self.log.storage().token_state(facility, &hash, now)?)?;
         self.catch_up(None)?;
         if self.store.state_has_device(request.device) {
             return Err(ServiceError::Store(StoreError::DeviceAlreadyRegistered));
         }
-        let hash: [u8; 32] = Sha256::digest(request.token.as_bytes()).into();
-        let now = self.store.now().0;
         let label = match self.log.storage().use_token(facility, &hash, now)? {
             TokenUse::Accepted { label } => label,
             TokenUse::Unknown => return Err(ServiceError::UnknownToken),
@@ -353,12 +375,15 @@ impl Hub {
     /// every push's path): it catches up in batches through [`Hub::catch_up`] — before it is used, and in the
     /// background when the server is idle.
     pub fn push(&mut self, request: &PushRequest) -> Result<PushResponse, ServiceError> {
+        crate::guard::check_push_size(request)?;
         if request.keys.is_empty() {
             return Ok(self.log.push(request)?);
         }
         // Keys are opaque to the log but not to the hub's store: a key that does not open with the facility's data
-        // key would stop every device's import, and an erased resident's key must not come back. Both are left out.
+        // key would stop every device's import, and an erased resident's key must not come back. Both are left out,
+        // the first with one alarm per device (repeats within the alarm window are not written again).
         let mut keys = Vec::with_capacity(request.keys.len());
+        let mut bad = Vec::new();
         for key in &request.keys {
             if self.log.is_erased(key.owner) {
                 continue;
@@ -366,14 +391,19 @@ impl Hub {
             if self.store.key_opens(key) {
                 keys.push(key.clone());
             } else {
-                self.log.alarm(
-                    "bad_key",
-                    &format!(
-                        "device {} shared key {} that does not open with the facility's data key; it was left out",
-                        request.device, key.id.0
-                    ),
-                )?;
+                bad.push(key.id.0);
             }
+        }
+        if let Some(first) = bad.first() {
+            self.log.alarm_once(
+                "bad_key",
+                &request.device.to_string(),
+                &format!(
+                    "device {} shared {} key(s) that do not open with the facility's data key (first {first}); they were left out",
+                    request.device,
+                    bad.len()
+                ),
+            )?;
         }
         let request = PushRequest {
             device: request.device,
@@ -449,6 +479,16 @@ impl Hub {
     }
 }
 
+/// The refusal for a token that [`HubStorage::token_state`] did not find valid.
+fn token_accepted(state: TokenUse) -> Result<(), ServiceError> {
+    match state {
+        TokenUse::Accepted { .. } => Ok(()),
+        TokenUse::Unknown => Err(ServiceError::UnknownToken),
+        TokenUse::Expired => Err(ServiceError::ExpiredToken),
+        TokenUse::AlreadyUsed => Err(ServiceError::UsedToken),
+    }
+}
+
 /// A push must name the device that signed it.
 pub fn check_pusher(request: &PushRequest, auth: &RequestAuth) -> Result<(), ServiceError> {
     if request.device == auth.device {
@@ -468,6 +508,13 @@ pub fn offer_enrollment(
     minutes: i64,
     now: Timestamp,
 ) -> Result<EnrollmentOffer, ServiceError> {
+    // Never a token that works for ever (a lifetime of 0 or less makes one that has already expired).
+    if minutes > MAX_TOKEN_MINUTES {
+        return Err(ServiceError::TokenLifetime {
+            minutes,
+            max: MAX_TOKEN_MINUTES,
+        });
+    }
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw)
         .map_err(|_| ServiceError::Sync(SyncError::Enrollment("no randomness")))?;

@@ -1016,6 +1016,8 @@ fn the_openapi_schemas_match_the_messages() {
         "clock_skew",
         "not_own_request",
         "tampered",
+        "timeout",
+        "busy",
     ] {
         assert!(
             codes.as_array().unwrap().contains(&Value::from(code)),

@@ -138,10 +138,13 @@ fn an_edited_event_is_detected_by_the_device_the_hub_and_verify() {
     let error = sync(&mut scene.phone, &hub, 0).unwrap_err();
     assert!(matches!(error, SyncError::Store(_)), "{error}");
     assert!(scene.phone.head().length < before + (scene.size - scene.phone_size));
-    assert!(matches!(
-        bundle_check(&hub, None),
-        Err(BundleError::Tree(_))
-    ));
+    // verify names the changed event by its index in the hub's log.
+    match bundle_check(&hub, None) {
+        Err(BundleError::Ledger(message)) => {
+            assert!(message.contains(&format!("#{index}")), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -164,9 +167,10 @@ fn a_deleted_event_is_detected_by_the_device_the_hub_and_verify() {
         matches!(error, SyncError::Fork { .. } | SyncError::BadResponse(_)),
         "{error}"
     );
+    // The signatures and chains are checked first: the first event out of its place is named.
     assert!(matches!(
         bundle_check(&hub, None),
-        Err(BundleError::Tree(_))
+        Err(BundleError::Ledger(_))
     ));
 }
 
@@ -199,9 +203,10 @@ fn reordered_events_are_detected_by_the_device_the_hub_and_verify() {
         scene.phone_size,
         "the last good checkpoint is kept"
     );
+    // The signatures and chains are checked first: the first event out of its place is named.
     assert!(matches!(
         bundle_check(&hub, None),
-        Err(BundleError::Tree(_))
+        Err(BundleError::Ledger(_))
     ));
 }
 

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Events per push or pull request.
-const BATCH: usize = 256;
+const BATCH: usize = super::protocol::MAX_PUSH_EVENTS;
+/// Shared keys per push request.
+const KEY_BATCH: usize = super::protocol::MAX_PUSH_KEYS;
 /// Inclusion proofs asked for per pull.
 const PROOFS_PER_PULL: usize = 64;
 
@@ -155,11 +157,13 @@ fn push(
     let mut pushed = 0;
     loop {
         let outbox: Vec<SignedEvent> = store.own_events_after(state.pushed_seq)?;
-        let keys: Vec<_> = store
+        let mut keys: Vec<_> = store
             .local_keys()?
             .into_iter()
             .filter(|key| !state.shared_keys.contains(&key.id))
             .collect();
+        let more_keys = keys.len() > KEY_BATCH;
+        keys.truncate(KEY_BATCH);
         if outbox.is_empty() && keys.is_empty() {
             return Ok((pushed, false));
         }
@@ -200,7 +204,7 @@ fn push(
         if waiting {
             return Ok((pushed, true));
         }
-        if outbox.len() <= BATCH {
+        if outbox.len() <= BATCH && !more_keys {
             return Ok((pushed, false));
         }
     }

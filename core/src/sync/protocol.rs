@@ -8,8 +8,16 @@ use crate::ledger::SignedEvent;
 use crate::model::{DeviceId, FacilityId};
 use serde::{Deserialize, Serialize};
 
+/// Most events one push may carry (devices send at most this many per request).
+pub const MAX_PUSH_EVENTS: usize = 256;
+/// Most shared keys one push may carry (devices send the rest in the next requests).
+pub const MAX_PUSH_KEYS: usize = 256;
+/// The largest push body the hub reads, in bytes: a full push of real events and keys is far smaller.
+pub const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
+
 /// One signed event as it travels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WireEvent {
     /// The signed bytes (`SignedEvent::bytes`).
     #[serde(with = "b64")]
@@ -39,6 +47,7 @@ impl From<&WireEvent> for SignedEvent {
 
 /// A device's batch of new events (in its own sequence order) and the content keys it made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PushRequest {
     /// The pushing device.
     pub device: DeviceId,
@@ -86,6 +95,7 @@ pub struct PushResponse {
 
 /// A device asks for what it has not seen yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PullRequest {
     /// The first global index wanted.
     pub from: u64,
@@ -139,6 +149,7 @@ pub struct PullResponse {
 
 /// A device presents an enrollment token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
     /// The one-time token from the enrollment QR.
     pub token: String,

@@ -144,6 +144,16 @@ pub struct EnrollmentToken {
     pub expires_at: i64,
 }
 
+/// What a token's stored row (label, expiry, when used) means at `now`, without using it.
+pub(crate) fn token_use(found: Option<(String, i64, Option<i64>)>, now: i64) -> TokenUse {
+    match found {
+        None => TokenUse::Unknown,
+        Some((_, _, Some(_))) => TokenUse::AlreadyUsed,
+        Some((_, expires_at, None)) if expires_at <= now => TokenUse::Expired,
+        Some((label, _, None)) => TokenUse::Accepted { label },
+    }
+}
+
 /// What consuming a token found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenUse {
@@ -270,6 +280,14 @@ pub trait HubStorage: Send {
     ) -> Result<(), StorageError>;
     /// Use a token up at `now` (Unix milliseconds), atomically: of two concurrent uses exactly one is accepted.
     fn use_token(
+        &mut self,
+        facility: FacilityId,
+        token_hash: &[u8; 32],
+        now: i64,
+    ) -> Result<TokenUse, StorageError>;
+    /// What [`HubStorage::use_token`] would find at `now`, without using the token up (`Accepted` for a token that
+    /// is still valid): enrollment checks the token before anything that could tell a stranger about devices.
+    fn token_state(
         &mut self,
         facility: FacilityId,
         token_hash: &[u8; 32],

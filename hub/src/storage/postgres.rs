@@ -655,6 +655,28 @@ impl HubStorage for PostgresStorage {
         Ok(outcome)
     }
 
+    fn token_state(
+        &mut self,
+        facility: FacilityId,
+        token_hash: &[u8; 32],
+        now: i64,
+    ) -> Result<TokenUse, StorageError> {
+        let facility_text = facility.to_string();
+        let hash = &token_hash[..];
+        require_facility(&mut self.client, facility)?;
+        let found = self
+            .client
+            .query_opt(
+                "SELECT label, expires_at, used_at FROM tokens WHERE facility_id = $1 AND token_hash = $2",
+                &[&facility_text, &hash],
+            )?
+            .map(|row| -> Result<_, postgres::Error> {
+                Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+            })
+            .transpose()?;
+        Ok(super::token_use(found, now))
+    }
+
     fn put_keys(&mut self, facility: FacilityId, keys: &[SharedKey]) -> Result<(), StorageError> {
         let mut tx = self.client.transaction()?;
         require_facility(&mut tx, facility)?;

@@ -719,6 +719,26 @@ impl HubStorage for SqliteStorage {
         Ok(outcome)
     }
 
+    fn token_state(
+        &mut self,
+        facility: FacilityId,
+        token_hash: &[u8; 32],
+        now: i64,
+    ) -> Result<TokenUse, StorageError> {
+        let facility_text = facility.to_string();
+        let tx = self.write()?;
+        require_facility(&tx, facility)?;
+        let found: Option<(String, i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT label, expires_at, used_at FROM tokens WHERE facility_id = ?1 AND token_hash = ?2",
+                params![facility_text, &token_hash[..]],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        tx.commit()?;
+        Ok(super::token_use(found, now))
+    }
+
     fn put_keys(&mut self, facility: FacilityId, keys: &[SharedKey]) -> Result<(), StorageError> {
         let tx = self.write()?;
         require_facility(&tx, facility)?;
