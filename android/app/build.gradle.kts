@@ -17,6 +17,8 @@ android {
         versionName = "0.1.0"
         // The label deep link's host (AndroidManifest.xml): the facility hub's name.
         manifestPlaceholders["azukariHubHost"] = hubHost
+        // …and the host printed labels name (the core's AzukariApp label_host).
+        buildConfigField("String", "HUB_HOST", "\"$hubHost\"")
         testInstrumentationRunner = "androidx.test.runner.AndroidJUnitRunner"
     }
     buildTypes {
@@ -25,7 +27,10 @@ android {
             proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"), "proguard-rules.pro")
         }
     }
-    buildFeatures { compose = true }
+    buildFeatures {
+        compose = true
+        buildConfig = true
+    }
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
@@ -48,6 +53,7 @@ dependencies {
     implementation(composeBom)
     implementation(libs.compose.material3)
     implementation(libs.activity.compose)
+    implementation(libs.core.ktx)
     implementation(libs.lifecycle.runtime)
     implementation(libs.coroutines.android)
     implementation(libs.camerax.camera2)

@@ -109,10 +109,8 @@ class OkHttpHubConnection private constructor(
     }
 }
 
-/** The hub's certificate is not the one its enrollment QR named. */
-class PinMismatch : CertificateException(
-    "the hub's certificate is not the one its enrollment QR names / ハブの証明書が登録用QRのものと一致しません",
-)
+/** The hub's certificate is not the one its enrollment QR named (the platform's words for the core's message). */
+class PinMismatch : CertificateException("the hub's certificate is not the one its enrollment QR names")
 
 /** Trusts exactly the certificate whose DER has the SHA-256 [fingerprint]. */
 class PinnedCertificate(fingerprint: String) : X509TrustManager {

@@ -1,0 +1,31 @@
+package jp.azukari.android.bridge
+
+import java.nio.file.Files
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Test
+import uniffi.azukari_ffi.EnrollmentQr
+
+class HubSettingsTest {
+    @Test
+    fun theHubOfTheEnrollmentIsKeptAndConnectedPinned() {
+        val dir = Files.createTempDirectory("azukari-hub-settings").toFile()
+        try {
+            val settings = HubSettings(java.io.File(dir, "hub.properties"))
+            assertNull("no hub before joining", settings.connection())
+            settings.save(EnrollmentQr("https://hub.example.jp:8443", "ab".repeat(32), 0))
+            assertNotNull(settings.connection())
+            assertTrue(java.io.File(dir, "hub.properties").readText().contains("ab".repeat(32)))
+            // A damaged pin is refused rather than connected without one.
+            settings.save(EnrollmentQr("https://hub.example.jp:8443", "zz", 0))
+            try {
+                settings.connection()
+                throw AssertionError("a bad pin must not connect")
+            } catch (_: IllegalArgumentException) {
+            }
+        } finally {
+            dir.deleteRecursively()
+        }
+    }
+}

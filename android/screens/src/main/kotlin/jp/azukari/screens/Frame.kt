@@ -1,0 +1,182 @@
+package jp.azukari.screens
+
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.BoxWithConstraints
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.heightIn
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.layout.size
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.verticalScroll
+import androidx.compose.material3.Card
+import androidx.compose.material3.CardDefaults
+import androidx.compose.material3.CircularProgressIndicator
+import androidx.compose.material3.LinearProgressIndicator
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.Surface
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.semantics.LiveRegionMode
+import androidx.compose.ui.semantics.heading
+import androidx.compose.ui.semantics.liveRegion
+import androidx.compose.ui.semantics.semantics
+import androidx.compose.ui.unit.Dp
+import androidx.compose.ui.unit.dp
+import uniffi.azukari_core.AppView
+import uniffi.azukari_core.Notice
+import uniffi.azukari_core.NoticeKind
+import uniffi.azukari_core.PlatformRequest
+import uniffi.azukari_core.Progress
+import uniffi.azukari_core.ScreenKind
+
+/** Width from which a screen is laid out for a tablet (two panes, tiles in three columns). */
+val TabletWidth: Dp = 600.dp
+
+/**
+ * The whole app: the frame every screen shares (back, title, who is signed in, notices, work under way, the
+ * request's prompt) around the screen's own drawing. [failure] is the core's text when it could not go on.
+ */
+@Composable
+fun AppFrame(view: AppView, send: Send, failure: String? = null, modifier: Modifier = Modifier) {
+    AzukariTheme {
+        Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
+            BoxWithConstraints {
+                val tablet = maxWidth >= TabletWidth
+                Column(Modifier.fillMaxSize()) {
+                    TopBar(view, send)
+                    Column(
+                        Modifier.fillMaxSize().verticalScroll(rememberScrollState())
+                            .padding(horizontal = if (tablet) 32.dp else 16.dp, vertical = 12.dp),
+                        verticalArrangement = Arrangement.spacedBy(16.dp),
+                    ) {
+                        failure?.let { NoticeCard(Notice(NoticeKind.ERROR, it)) }
+                        view.notices.forEach { NoticeCard(it) }
+                        view.busy?.let { Busy(it) }
+                        view.progress?.let { ProgressBar(it) }
+                        view.request?.let { RequestPrompt(it) }
+                        Screen(view, send, tablet)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/** One drawing per screen of the core's app. */
+@Composable
+fun Screen(view: AppView, send: Send, tablet: Boolean) {
+    when (view.screen) {
+        ScreenKind.UNLOCK -> UnlockScreen(view, send)
+        ScreenKind.SIGN_IN -> SignInScreen(view, send, tablet)
+        ScreenKind.HOME -> HomeScreen(view, send, tablet)
+        ScreenKind.HANDOVER -> HandoverScreen(view, send, tablet)
+        ScreenKind.HOLDING -> HoldingScreen(view, send, tablet)
+        ScreenKind.MY_REQUESTS -> MyRequestsScreen(view, send, tablet)
+        ScreenKind.APPROVALS -> ApprovalsScreen(view, send, tablet)
+        ScreenKind.BOARD -> BoardScreen(view, send, tablet)
+        ScreenKind.ALERTS -> AlertsScreen(view, send, tablet)
+        ScreenKind.AUDIT -> AuditScreen(view, send, tablet)
+        ScreenKind.INCIDENT -> IncidentScreen(view, send, tablet)
+        ScreenKind.AGREEMENTS -> AgreementsScreen(view, send, tablet)
+        ScreenKind.CONSENT -> ConsentScreen(view, send)
+        ScreenKind.SETUP -> SetupScreen(view, send, tablet)
+        ScreenKind.LABELS -> LabelsScreen(view, send, tablet)
+        ScreenKind.SYNC -> SyncScreen(view, send)
+        ScreenKind.SETTINGS -> SettingsScreen(view, send)
+    }
+}
+
+@Composable
+private fun TopBar(view: AppView, send: Send) {
+    Surface(color = MaterialTheme.colorScheme.primaryContainer, modifier = Modifier.fillMaxWidth()) {
+        Row(
+            verticalAlignment = Alignment.CenterVertically,
+            modifier = Modifier.fillMaxWidth().heightIn(min = 64.dp).padding(horizontal = 8.dp, vertical = 8.dp),
+        ) {
+            view.back?.let { back ->
+                TextButton(
+                    onClick = { send(back.event) },
+                    enabled = back.enabled,
+                    modifier = Modifier.heightIn(min = MinTouchTarget),
+                ) { Text(back.label, style = MaterialTheme.typography.labelLarge) }
+            }
+            Column(Modifier.weight(1f).padding(horizontal = 8.dp)) {
+                Text(
+                    view.title,
+                    style = MaterialTheme.typography.titleLarge,
+                    color = MaterialTheme.colorScheme.onPrimaryContainer,
+                    modifier = Modifier.semantics { heading() },
+                )
+                view.signedIn?.let {
+                    Text(it, style = MaterialTheme.typography.bodyMedium, color = MaterialTheme.colorScheme.onPrimaryContainer)
+                }
+            }
+        }
+    }
+}
+
+@Composable
+fun NoticeCard(notice: Notice) {
+    val colors = when (notice.kind) {
+        NoticeKind.ERROR -> CardDefaults.cardColors(
+            containerColor = MaterialTheme.colorScheme.errorContainer,
+            contentColor = MaterialTheme.colorScheme.onErrorContainer,
+        )
+        NoticeKind.WARNING -> CardDefaults.cardColors(
+            containerColor = MaterialTheme.colorScheme.tertiaryContainer,
+            contentColor = MaterialTheme.colorScheme.onTertiaryContainer,
+        )
+        NoticeKind.INFO -> CardDefaults.cardColors(
+            containerColor = MaterialTheme.colorScheme.secondaryContainer,
+            contentColor = MaterialTheme.colorScheme.onSecondaryContainer,
+        )
+    }
+    Card(colors = colors, modifier = Modifier.fillMaxWidth().semantics { liveRegion = LiveRegionMode.Polite }) {
+        Text(notice.text, style = MaterialTheme.typography.bodyLarge, modifier = Modifier.padding(16.dp))
+    }
+}
+
+@Composable
+private fun Busy(progress: Progress) {
+    Row(verticalAlignment = Alignment.CenterVertically, horizontalArrangement = Arrangement.spacedBy(12.dp)) {
+        CircularProgressIndicator(Modifier.size(24.dp), strokeWidth = 3.dp)
+        Text(progress.text, style = MaterialTheme.typography.bodyLarge)
+    }
+}
+
+@Composable
+private fun ProgressBar(progress: Progress) {
+    Column(verticalArrangement = Arrangement.spacedBy(4.dp)) {
+        Text(progress.text, style = MaterialTheme.typography.bodyLarge)
+        val done = progress.done
+        val total = progress.total
+        if (done != null && total != null && total > 0u) {
+            LinearProgressIndicator(progress = done.toFloat() / total.toFloat(), modifier = Modifier.fillMaxWidth())
+        }
+    }
+}
+
+/** What the person is asked to do while the platform works (hold the card, point the camera). */
+@Composable
+private fun RequestPrompt(request: PlatformRequest) {
+    val prompt = when (request) {
+        is PlatformRequest.ScanQr -> request.prompt
+        is PlatformRequest.TapCard -> request.prompt
+        else -> return
+    }
+    Card(
+        colors = CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.primaryContainer),
+        modifier = Modifier.fillMaxWidth().semantics { liveRegion = LiveRegionMode.Assertive },
+    ) {
+        Row(Modifier.padding(16.dp), verticalAlignment = Alignment.CenterVertically, horizontalArrangement = Arrangement.spacedBy(12.dp)) {
+            CircularProgressIndicator(Modifier.size(24.dp), strokeWidth = 3.dp)
+            Text(prompt, style = MaterialTheme.typography.titleMedium)
+        }
+    }
+}
