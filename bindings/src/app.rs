@@ -29,8 +29,16 @@ impl AzukariApp {
     ) -> Arc<AzukariApp> {
         let vault: Arc<dyn azukari_core::crypto::KeyVault> = Arc::new(VaultAdapter(vault));
         Arc::new(AzukariApp {
-            app: Mutex::new(App::new(PathBuf::from(path), vault, clock).with_label_host(&label_host)),
+            app: Mutex::new(
+                App::new(PathBuf::from(path), vault, clock).with_label_host(&label_host),
+            ),
         })
+    }
+
+    /// Test support: see `App::printed_labels_for_tests`.
+    #[cfg(feature = "testing")]
+    pub(crate) fn printed_labels_for_tests(&self) -> Vec<(String, String)> {
+        self.guard().printed_labels_for_tests()
     }
 
     fn guard(&self) -> MutexGuard<'_, App> {
@@ -85,6 +93,14 @@ impl AzukariApp {
         let mut app = self.guard();
         let language = app.view().language;
         app.sync(&Connection(hub)).map_err(|e| thrown(e, language))
+    }
+
+    /// Join the facility when the view asks for `JoinHub`: `hub` is a connection to that URL with that
+    /// certificate pinned. Then the view asks for the first sync.
+    pub fn join(&self, hub: Arc<dyn HubConnection>) -> Result<AppView, AzukariError> {
+        let mut app = self.guard();
+        let language = app.view().language;
+        app.join(&Connection(hub)).map_err(|e| thrown(e, language))
     }
 
     /// The screen and the work under way, sealed, to keep while the platform stops the app.

@@ -493,7 +493,9 @@ impl From<StoreError> for AzukariError {
         match error {
             StoreError::NotFound(_) => AzukariError::StoreNotFound { text },
             StoreError::AlreadyExists(_) => AzukariError::StoreAlreadyExists { text },
-            StoreError::Corrupt { .. } => AzukariError::DamagedStore { text },
+            StoreError::Corrupt { .. } | StoreError::Damaged { .. } => {
+                AzukariError::DamagedStore { text }
+            }
             StoreError::Ledger(error) => error.into(),
             StoreError::Crypto(error) => error.into(),
             StoreError::LabelKeyElsewhere

@@ -236,3 +236,12 @@ impl HubTransport for Connection {
         self.call("/v1/pull", request, Some(auth))
     }
 }
+
+impl azukari_core::app::HubEnrollment for Connection {
+    fn enroll(
+        &self,
+        request: &azukari_core::sync::protocol::EnrollRequest,
+    ) -> Result<EnrollResponse, TransportError> {
+        self.call("/v1/enroll", request, None)
+    }
+}

@@ -111,3 +111,21 @@ pub fn app_for_tests(
 ) -> Arc<crate::app::AzukariApp> {
     crate::app::AzukariApp::with_clock(path, vault, label_host, clock.clock.clone())
 }
+
+/// A printed locker label: the locker's name and what the camera reads from its QR code.
+#[derive(uniffi::Record)]
+pub struct PrintedLabel {
+    /// The locker's name.
+    pub locker: String,
+    /// The QR code's text (the label's URL).
+    pub text: String,
+}
+
+/// Issue a label for every locker of the app's open store, as the office printed them before the day.
+#[uniffi::export]
+pub fn print_labels_for_tests(app: Arc<crate::app::AzukariApp>) -> Vec<PrintedLabel> {
+    app.printed_labels_for_tests()
+        .into_iter()
+        .map(|(locker, text)| PrintedLabel { locker, text })
+        .collect()
+}

@@ -18,7 +18,7 @@ sys.path.insert(0, os.environ.get("AZUKARI_FFI_PYTHON", ""))
 
 import azukari_core as core  # noqa: E402
 import azukari_ffi as az  # noqa: E402
-from test_facility_day import PASSPHRASE, PythonKeyVault  # noqa: E402
+from test_facility_day import PASSPHRASE, PythonKeyVault, PythonMyNumberCard  # noqa: E402
 
 
 def buttons(view):
@@ -79,6 +79,20 @@ class AppThroughBindings(unittest.TestCase):
                         value = next(c.value for c in field.kind.choices if value in c.label)
                     return app.dispatch(core.AppEvent.EDIT(field.id, value))
         self.fail(f"no field {label!r} on {view.screen}")
+
+    def tap_in_row(self, app, row_text, label):
+        view = app.view()
+        for section in view.sections:
+            for row in section.rows:
+                if row_text in row.title:
+                    for button in row.buttons:
+                        if button.label == label:
+                            return app.dispatch(button.event)
+        self.fail(f"no {label!r} in a row {row_text!r} on {view.screen}")
+
+    def ok(self, view):
+        self.assertEqual(self.errors(view), [], view.screen)
+        return view
 
     def errors(self, view):
         return [n.text for n in view.notices if n.kind == core.NoticeKind.ERROR]
@@ -158,6 +172,85 @@ class AppThroughBindings(unittest.TestCase):
         # Locking forgets every key: back to the unlock screen.
         view = app.dispatch(core.AppEvent.LOCK())
         self.assertEqual(view.screen, core.ScreenKind.UNLOCK)
+
+    def test_b_a_night_checkout_with_approval_and_a_return_with_the_card_tap(self):
+        app = self.new_app()
+        self.tap(app, "ロックを解除")
+        self.tap_in_row(app, "管理 一郎", "この職員でサインイン")
+        app.dispatch(core.AppEvent.OPEN(core.ScreenKind.SETUP))
+        # Staff, a resident and the resident's card, set up from the drawn forms.
+        for name, roles, shift in [("主任 花子", "責任者", "日勤"), ("夜勤 健太", "介護職員・取扱担当者", "夜勤")]:
+            self.fill(app, "職員の氏名", name)
+            self.fill(app, "役割", roles)
+            self.fill(app, "勤務帯", shift)
+            self.fill(app, "研修の受講日", "2026-10-01")
+            self.ok(self.tap(app, "職員を登録"))
+        self.fill(app, "氏名", "鈴木 一郎")
+        self.fill(app, "フリガナ", "スズキ イチロウ")
+        self.fill(app, "入所日", "2026-10-01")
+        self.ok(self.tap(app, "利用者を登録"))
+        self.fill(app, "入所者", "鈴木 一郎")
+        self.fill(app, "品目", "暗証番号ありのカード")
+        self.fill(app, "保管する場所", "保険証ロッカー A")
+        view = self.ok(self.tap(app, "預かり品を登録"))
+        self.assertTrue(view.request.is_TAP_CARD())
+        card = PythonMyNumberCard("CD9876543210987")
+        view = self.ok(app.present_card(card))
+        self.assertIsNone(view.request)
+        self.assertFalse(any(apdu[1] == 0x20 for apdu in card.sent), "no VERIFY was ever sent")
+        labels = {label.locker: label.text for label in az.print_labels_for_tests(app)}
+
+        # The supervisor records the family's agreement as they read it.
+        app.dispatch(core.AppEvent.SIGN_OUT())
+        self.tap_in_row(app, "主任 花子", "この職員でサインイン")
+        app.dispatch(core.AppEvent.OPEN(core.ScreenKind.AGREEMENTS))
+        self.tap_in_row(app, "鈴木 一郎", "開く")
+        self.ok(self.tap(app, "説明を確認しました"))
+        self.fill(app, "署名する人", "家族（本人の同意あり）")
+        self.fill(app, "署名した人の氏名", "鈴木 花子")
+        self.fill(app, "利用者との関係", "長女")
+        self.ok(self.tap(app, "この内容で預かりに同意する"))
+        app.dispatch(core.AppEvent.SIGN_OUT())
+
+        # 21:00: the night handler scans locker A; the night rule asks for approval.
+        self.clock.set_tokyo_time(21, 0)
+        self.tap_in_row(app, "夜勤 健太", "この職員でサインイン")
+        view = self.tap(app, "ロッカーのラベルを読み取る")
+        self.assertTrue(view.request.is_SCAN_QR())
+        view = self.ok(app.dispatch(core.AppEvent.SCANNED(labels["保険証ロッカー A"])))
+        self.assertEqual(view.screen, core.ScreenKind.HANDOVER)
+        self.tap_in_row(app, "鈴木 一郎様のマイナ保険証", "持ち出す")
+        view = self.ok(self.tap(app, "受診"))
+        self.assertIn("夜間", " ".join(texts(view)))
+        self.ok(self.tap(app, "承認を依頼する"))
+        app.dispatch(core.AppEvent.SIGN_OUT())
+
+        # The supervisor approves on this shared device.
+        self.clock.set_tokyo_time(21, 5)
+        view = self.tap_in_row(app, "主任 花子", "この職員でサインイン")
+        self.assertIn(core.ScreenKind.APPROVALS, [b.screen for b in view.badges])
+        app.dispatch(core.AppEvent.OPEN(core.ScreenKind.APPROVALS))
+        self.ok(self.tap(app, "承認する"))
+        app.dispatch(core.AppEvent.SIGN_OUT())
+
+        # The handler takes the card out from "my requests", and returns it at 23:00 with the card tapped.
+        self.tap_in_row(app, "夜勤 健太", "この職員でサインイン")
+        app.dispatch(core.AppEvent.OPEN(core.ScreenKind.MY_REQUESTS))
+        self.tap_in_row(app, "鈴木 一郎様のマイナ保険証", "開く")
+        # The request opens already approved: one tap takes the card out.
+        self.ok(self.tap(app, "持ち出しを記録する"))
+        self.clock.set_tokyo_time(23, 0)
+        self.tap(app, "次のラベルを読み取る")
+        app.dispatch(core.AppEvent.SCANNED(labels["保険証ロッカー A"]))
+        self.tap_in_row(app, "鈴木 一郎様のマイナ保険証", "返却する")
+        view = self.tap(app, "カードをタッチして確認")
+        self.assertTrue(view.request.is_TAP_CARD())
+        self.ok(app.present_card(card))
+        view = self.ok(self.tap(app, "返却を記録する"))
+        self.assertEqual(view.screen, core.ScreenKind.HANDOVER)
+        view = app.dispatch(core.AppEvent.OPEN(core.ScreenKind.HOLDING))
+        self.assertEqual([r.title for s in view.sections for r in s.rows], [])
+        app.dispatch(core.AppEvent.LOCK())
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ pub(crate) fn is_infrastructure(error: &StoreError) -> bool {
             | StoreError::DiskFull
             | StoreError::Busy
             | StoreError::BadMeta(_)
+            | StoreError::Damaged { .. }
             | StoreError::Sqlite(_)
             | StoreError::Io(_)
     )
@@ -57,7 +58,17 @@ pub(crate) fn is_infrastructure(error: &StoreError) -> bool {
 /// A store error in `locale`, saying what to do.
 pub fn store_message(error: &StoreError, locale: Locale) -> String {
     let catalog = catalog(locale);
+    if let StoreError::Damaged { log_index, .. } = error {
+        return catalog.format(
+            "app-store-damaged",
+            &[(
+                "index",
+                Arg::from(i64::try_from(*log_index).unwrap_or(i64::MAX)),
+            )],
+        );
+    }
     let id = match error {
+        StoreError::Damaged { .. } => "app-store-ledger",
         StoreError::NotFound(_) => "app-store-not-found",
         StoreError::AlreadyExists(_) => "app-store-already-exists",
         StoreError::Corrupt { .. } => "app-store-corrupt",

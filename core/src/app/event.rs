@@ -127,6 +127,11 @@ pub enum AppEvent {
     RequestApproval,
     /// Look whether the supervisor has answered.
     CheckApproval,
+    /// Open one of my checkout requests where it stands (waiting, or approved and ready to take out).
+    ResumeRequest {
+        /// The request.
+        request: String,
+    },
     /// Ask for the My Number card to be tapped, to prove it is the right card.
     TapCard,
     /// Put the item back.

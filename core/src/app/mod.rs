@@ -88,6 +88,16 @@ impl Said {
     }
 }
 
+/// How a new device presents its enrollment token to the hub (one HTTPS POST to `/v1/enroll` with the hub's
+/// certificate pinned to the QR's fingerprint). The apps' connection implements it beside [`HubTransport`].
+pub trait HubEnrollment {
+    /// Send the enrollment request and return the hub's answer.
+    fn enroll(
+        &self,
+        request: &crate::sync::protocol::EnrollRequest,
+    ) -> Result<crate::sync::protocol::EnrollResponse, crate::sync::TransportError>;
+}
+
 /// A platform request waiting for its result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Waiting {
@@ -97,6 +107,8 @@ enum Waiting {
     Card,
     /// A sync.
     Sync,
+    /// A connection to the hub of an enrollment QR, to join it.
+    Join(crate::sync::EnrollmentInvite),
     /// A file to share.
     Share {
         file_name: String,
@@ -284,6 +296,44 @@ impl App {
         Ok(self.view())
     }
 
+    /// Join the facility of the enrollment QR scanned on the unlock screen ([`PlatformRequest::JoinHub`]):
+    /// present its one-time token through `hub`, create this device's store protected by the key vault, then ask
+    /// for the first sync. A refusal (expired or used QR, another hub) is a notice; nothing is created.
+    pub fn join(&mut self, hub: &dyn HubEnrollment) -> Result<AppView, AppError> {
+        self.said.clear();
+        let Some(Waiting::Join(invite)) = self.waiting.clone() else {
+            self.say(NoticeKind::Error, "app-join-not-asked");
+            return Ok(self.view());
+        };
+        self.waiting = None;
+        let joined = crate::sync::PendingEnrollment::new().and_then(|pending| {
+            let response = hub.enroll(&pending.request(&invite.token))?;
+            pending.finish(
+                &response,
+                Some(&invite.checkpoint_key),
+                &self.path,
+                self.vault.as_ref(),
+                self.clock.clone(),
+            )
+        });
+        match joined {
+            Ok(store) => {
+                self.opened(store)?;
+                self.waiting = Some(Waiting::Sync);
+                self.say(NoticeKind::Info, "app-joined");
+            }
+            Err(crate::sync::SyncError::Store(store)) if error::is_infrastructure(&store) => {
+                return Err(AppError::Store(store));
+            }
+            Err(error) => {
+                self.said.push(Said::new(NoticeKind::Error, |locale| {
+                    error::sync_message(&error, locale)
+                }));
+            }
+        }
+        Ok(self.view())
+    }
+
     /// The screen and the work under way, sealed under the facility's key, to keep while the platform stops
     /// the app. Locked, only the language is kept.
     pub fn save(&mut self) -> Result<Vec<u8>, AppError> {
@@ -299,6 +349,21 @@ impl App {
             self.say(NoticeKind::Warning, "app-error-saved-state");
         }
         self.view()
+    }
+
+    /// Test support: issue a new label for every locker, as the office printed them, and return what each
+    /// label's QR code says (what a camera reads from it), by locker name.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn printed_labels_for_tests(&mut self) -> Vec<(String, String)> {
+        let host = self.label_host.clone();
+        let Some(session) = self.session.as_mut() else {
+            return Vec::new();
+        };
+        let actor = session.actor_id().ok();
+        let lockers: Vec<_> = session.store().state().lockers.keys().copied().collect();
+        crate::qr::issue_sheet(session.store_mut(), actor, &lockers, &host)
+            .map(|labels| labels.into_iter().map(|l| (l.locker_name, l.url)).collect())
+            .unwrap_or_default()
     }
 
     /// Whether the store is unlocked.

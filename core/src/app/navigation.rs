@@ -96,7 +96,7 @@ impl App {
                 }
             }
             AppEvent::ScanLabel => {
-                if self.signed_in() {
+                if self.signed_in() || (self.session.is_none() && !self.path.exists()) {
                     self.waiting = Some(Waiting::Scan);
                 } else {
                     self.say(NoticeKind::Error, "app-sign-in-first");
@@ -136,6 +136,25 @@ impl App {
             }
             AppEvent::CheckApproval => {
                 self.handover(HandoverIntent::CheckApproval)?;
+            }
+            AppEvent::ResumeRequest { request } => {
+                let mine = RequestId::parse(&request).ok().filter(|id| {
+                    self.session.as_ref().is_some_and(|s| {
+                        let requester =
+                            s.store().state().requests.get(id).and_then(|r| r.requester);
+                        requester.is_some() && requester == s.actor_id().ok()
+                    })
+                });
+                match (mine, self.session.as_ref()) {
+                    (Some(request), Some(session)) => {
+                        self.flows.handover = HandoverFlow::restore(
+                            session,
+                            crate::flows::handover::HandoverSnapshot::Waiting { request },
+                        );
+                        self.push(ScreenKind::Handover);
+                    }
+                    _ => self.say(NoticeKind::Error, "app-unknown-choice"),
+                }
             }
             AppEvent::TapCard => {
                 if self.screen() == ScreenKind::Handover {
@@ -544,6 +563,16 @@ impl App {
     /// nothing and says why.
     fn open_label(&mut self, text: String) -> Result<(), AppError> {
         let Some(session) = self.session.as_ref() else {
+            if !self.path.exists()
+                && let Ok(invite) = crate::sync::EnrollmentInvite::parse(&text)
+            {
+                if invite.is_expired(self.clock.now()) {
+                    self.say(NoticeKind::Error, "app-join-expired");
+                } else {
+                    self.waiting = Some(Waiting::Join(invite));
+                }
+                return Ok(());
+            }
             self.pending_label = Some(text);
             self.say(NoticeKind::Info, "app-label-unlock-first");
             return Ok(());

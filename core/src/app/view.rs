@@ -237,6 +237,14 @@ pub enum PlatformRequest {
     },
     /// Sync with the facility's hub now.
     SyncNow,
+    /// Connect to the hub of a scanned enrollment QR and hand the connection to `App::join`.
+    JoinHub {
+        /// The hub's URL.
+        hub_url: String,
+        /// The SHA-256 fingerprint of the hub's certificate to pin (64 hex digits); none for a loopback
+        /// `http://` hub in development.
+        cert_sha256: Option<String>,
+    },
     /// Share, save or print a file.
     ShareFile {
         /// Its file name.

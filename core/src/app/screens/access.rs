@@ -127,6 +127,20 @@ pub(in crate::app) fn unlock(app: &App, catalog: &Catalog) -> Screen {
         ..Section::default()
     };
     let language = language_section(catalog);
+    if !app.path.exists() {
+        // No store on this device yet: join the facility with the hub's enrollment QR.
+        let join = Section {
+            paragraphs: vec![catalog.text("app-join-instruction")],
+            buttons: vec![button_id(
+                catalog,
+                "app-join-scan",
+                AppEvent::ScanLabel,
+                ButtonStyle::Primary,
+            )],
+            ..Section::default()
+        };
+        return Screen::new(catalog.text("app-join-title"), vec![join, language]);
+    }
     Screen::new(
         catalog.text("app-unlock-title"),
         vec![daily, recovery, language],

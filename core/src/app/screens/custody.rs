@@ -286,13 +286,13 @@ pub(in crate::app) fn my_requests(session: &Session) -> Screen {
         .store()
         .state()
         .requests
-        .values()
-        .filter(|r| r.requester == Some(actor))
+        .iter()
+        .filter(|(_, r)| r.requester == Some(actor))
         .collect();
-    requests.sort_by_key(|r| std::cmp::Reverse(r.requested_at));
+    requests.sort_by_key(|(_, r)| std::cmp::Reverse(r.requested_at));
     let rows = requests
         .into_iter()
-        .map(|request| {
+        .map(|(id, request)| {
             let status = catalog.text(match request.status {
                 RequestStatus::Pending => "app-request-pending",
                 RequestStatus::Granted(_) => "app-request-granted",
@@ -307,10 +307,10 @@ pub(in crate::app) fn my_requests(session: &Session) -> Screen {
                 buttons.push(button_id(
                     catalog,
                     "app-open",
-                    AppEvent::Open {
-                        screen: ScreenKind::Handover,
+                    AppEvent::ResumeRequest {
+                        request: id.to_string(),
                     },
-                    ButtonStyle::Secondary,
+                    ButtonStyle::Primary,
                 ));
             }
             row(

@@ -97,6 +97,11 @@ pub(super) fn build(app: &App) -> AppView {
             done: None,
             total: None,
         }),
+        Some(Waiting::Join(_)) => Some(Progress {
+            text: catalog.text("app-busy-join"),
+            done: None,
+            total: None,
+        }),
         _ => None,
     };
     if let (Some(session), ScreenKind::Home) = (app.session.as_ref(), shown) {
@@ -127,6 +132,10 @@ fn request(app: &App, catalog: &Catalog) -> Option<PlatformRequest> {
             prompt: catalog.text("app-card-prompt"),
         },
         Waiting::Sync => PlatformRequest::SyncNow,
+        Waiting::Join(invite) => PlatformRequest::JoinHub {
+            hub_url: invite.hub_url.clone(),
+            cert_sha256: invite.cert_sha256.clone(),
+        },
         Waiting::Share {
             file_name,
             mime_type,
