@@ -72,6 +72,17 @@ pub enum StoreError {
     /// The device is already registered.
     #[error("the device is already registered / この端末は登録済みです")]
     DeviceAlreadyRegistered,
+    /// The store's newest events failed the check at open: nothing new is recorded until an administrator
+    /// acknowledges it (see `Store::damage`).
+    #[error(
+        "the ledger on this device is damaged at event #{log_index} ({problem}); nothing new is recorded until an administrator acknowledges it — restore the device from the hub / この端末の台帳の記録#{log_index}が損傷しています（{problem}）。管理者が確認するまで新しい記録はできません。ハブから復元してください"
+    )]
+    Damaged {
+        /// The first damaged event's log_index (from 1).
+        log_index: u64,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// Some other database failure.
     #[error("database error: {0} / データベースエラー")]
     Sqlite(String),

@@ -29,6 +29,7 @@ impl Store {
         if self.options.read_only {
             return Err(StoreError::ReadOnly);
         }
+        self.refuse_if_damaged()?;
         let mut devices = self.devices.clone();
         let mut head = self.head;
         let mut accepted: Vec<(Envelope, Appended)> = Vec::new();

@@ -15,6 +15,7 @@ pub(super) const CANARY: &str = "canary";
 pub(super) const DEVICE_SIGNING_KEY: &str = "device_signing_key";
 pub(super) const TRUST_ANCHOR: &str = "trust_anchor";
 pub(super) const LOG_HEAD: &str = "log_head";
+pub(super) const DAMAGE_ACKNOWLEDGED: &str = "damage_acknowledged";
 
 /// Access to the `meta` table.
 pub(super) struct Meta;

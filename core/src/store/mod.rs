@@ -13,6 +13,7 @@
 mod card_identity;
 mod error;
 mod ingest;
+mod integrity;
 mod labels;
 mod meta;
 mod schema;
@@ -20,6 +21,7 @@ mod sealing;
 mod sharing;
 
 pub use error::StoreError;
+pub use integrity::{CHECKED_AT_OPEN, StoreDamage};
 pub use schema::LATEST_VERSION;
 pub use sealing::{AgreementDraft, Field};
 pub use sharing::{EnrollmentSecrets, JoinOptions};
@@ -129,6 +131,8 @@ pub struct Store {
     devices: HashMap<DeviceId, DeviceTip>,
     fold: CustodyFold,
     appended_since_snapshot: u64,
+    /// What the open-time check found (see [`Store::damage`]).
+    damage: Option<StoreDamage>,
 }
 
 impl Store {
@@ -188,6 +192,7 @@ impl Store {
             devices: HashMap::new(),
             fold: CustodyFold::default(),
             appended_since_snapshot: 0,
+            damage: None,
         };
         store.devices.insert(
             device,
@@ -299,6 +304,11 @@ impl Store {
         let anchor: TrustAnchor = Meta::get_value(&conn, meta::TRUST_ANCHOR)?;
         let head = read_head(&conn, &ring)?;
         check_tail(&conn, &head)?;
+        let mut damage = integrity::check_at_open(&conn, facility, &anchor)?;
+        if let Some(found) = damage.as_mut() {
+            found.acknowledged = Meta::get_optional(&conn, meta::DAMAGE_ACKNOWLEDGED)?
+                .is_some_and(|kept| kept == found.fingerprint());
+        }
 
         let mut store = Store {
             conn,
@@ -314,10 +324,47 @@ impl Store {
             devices: HashMap::new(),
             fold: CustodyFold::default(),
             appended_since_snapshot: 0,
+            damage,
         };
-        store.load_devices()?;
-        store.fold = store.load_fold()?;
-        Ok(store)
+        let loaded = store
+            .load_devices()
+            .and_then(|()| store.load_fold().map(|fold| store.fold = fold));
+        match (loaded, &store.damage) {
+            (Ok(()), _) => Ok(store),
+            // A store damaged so that it cannot even be folded is reported as what the check found.
+            (Err(_), Some(found)) => Err(found.to_error()),
+            (Err(error), None) => Err(error),
+        }
+    }
+
+    /// What the check at open found wrong with the newest stored events (see [`CHECKED_AT_OPEN`]): `None` for a
+    /// sound store. A damaged store refuses new events ([`StoreError::Damaged`]) until
+    /// [`Store::acknowledge_damage`]; show it to the administrator, and restore from the hub.
+    pub fn damage(&self) -> Option<&StoreDamage> {
+        self.damage.as_ref()
+    }
+
+    /// An administrator acknowledges the damage [`Store::damage`] reports: the store records again. The
+    /// acknowledgement is kept for exactly this damage; another one found later blocks recording again.
+    pub fn acknowledge_damage(&mut self) -> Result<(), StoreError> {
+        if self.options.read_only {
+            return Err(StoreError::ReadOnly);
+        }
+        if let Some(found) = self.damage.as_mut() {
+            let tx = self.conn.transaction()?;
+            Meta::put(&tx, meta::DAMAGE_ACKNOWLEDGED, &found.fingerprint())?;
+            tx.commit()?;
+            found.acknowledged = true;
+        }
+        Ok(())
+    }
+
+    /// Refuse to record on a store with unacknowledged damage.
+    fn refuse_if_damaged(&self) -> Result<(), StoreError> {
+        match &self.damage {
+            Some(found) if !found.acknowledged => Err(found.to_error()),
+            _ => Ok(()),
+        }
     }
 
     /// The facility.
@@ -422,6 +469,7 @@ impl Store {
         if self.options.read_only {
             return Err(StoreError::ReadOnly);
         }
+        self.refuse_if_damaged()?;
         let tip = self
             .devices
             .get(&self.device)
@@ -513,11 +561,16 @@ impl Store {
                 .into());
             }
             if event.hash().0.as_slice() != stored_hash.as_slice() {
-                return Err(LedgerError::HashMismatch { index: position }.into());
+                return Err(LedgerError::HashMismatch {
+                    index: *log_index as usize,
+                }
+                .into());
             }
         }
         let events: Vec<SignedEvent> = stored.into_iter().map(|(_, event, _)| event).collect();
-        Ok(verify_log(&events, &self.anchor, Some(&self.head), mode)?)
+        // Messages name events by their stored number (log_index, from 1).
+        verify_log(&events, &self.anchor, Some(&self.head), mode)
+            .map_err(|error| integrity::to_log_numbers(error).into())
     }
 
     /// Run SQLite's own integrity check; `Ok(())` when the file is sound.

@@ -195,6 +195,7 @@ impl Store {
             devices,
             fold: CustodyFold::default(),
             appended_since_snapshot: 0,
+            damage: None,
         })
     }
 
