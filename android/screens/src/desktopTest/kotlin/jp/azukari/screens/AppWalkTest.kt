@@ -208,9 +208,19 @@ class AppWalkTest {
         assertTrue("\"$text\" is drawn on ${view.screen}", found.isNotEmpty())
     }
 
-    /** Everything the view says is on the screen. */
+    /** Everything the view says is on the screen, and everything tappable is at least 48 dp each way. */
     private fun assertDrawn(view: AppView) {
         textsOf(view).filter { it.isNotBlank() }.forEach(::drawn)
+        val density = rule.density.density
+        for (node in rule.onAllNodes(hasClickAction()).fetchSemanticsNodes()) {
+            // The laid-out size (boundsInRoot is cut by the scroll viewport).
+            val widthDp = node.size.width / density
+            val heightDp = node.size.height / density
+            assertTrue(
+                "a tap target of ${widthDp}x${heightDp} dp on ${view.screen}: ${node.config}",
+                widthDp >= MinTouchTarget.value - 0.5f && heightDp >= MinTouchTarget.value - 0.5f,
+            )
+        }
     }
 }
 

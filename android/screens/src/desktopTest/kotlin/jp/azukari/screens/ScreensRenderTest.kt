@@ -33,11 +33,13 @@ class ScreensRenderTest {
         facility.close()
     }
 
-    private data class Device(val name: String, val widthPx: Int, val heightPx: Int, val density: Float)
+    private data class Device(val name: String, val widthPx: Int, val heightPx: Int, val density: Float, val fontScale: Float = 1f)
 
     private val devices = listOf(
         Device("phone", 1080, 2340, 2.625f), // 411 × 891 dp
         Device("tablet", 2560, 1600, 2f), // 1280 × 800 dp
+        // The largest system font size Android offers (200 %): text wraps, nothing is cut.
+        Device("phone-font-200", 1080, 2340, 2.625f, fontScale = 2f),
     )
 
     @Test
@@ -52,7 +54,7 @@ class ScreensRenderTest {
                 val file = "%02d-%s%s.png".format(number, current.screen.name.lowercase(), if (name.isEmpty()) "" else "-$name")
                 for (device in devices) {
                     val out = File(outDir(), "${language.name.lowercase()}/${device.name}/$file")
-                    val image = renderPng(device.widthPx, device.heightPx, Density(device.density), out) {
+                    val image = renderPng(device.widthPx, device.heightPx, Density(device.density, device.fontScale), out) {
                         AppFrame(current, {})
                     }
                     val inked = (0 until image.width step 4).sumOf { x ->

@@ -22,6 +22,7 @@ import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalDensity
 import androidx.compose.ui.semantics.LiveRegionMode
 import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.liveRegion
@@ -35,8 +36,20 @@ import uniffi.azukari_core.PlatformRequest
 import uniffi.azukari_core.Progress
 import uniffi.azukari_core.ScreenKind
 
-/** Width from which a screen is laid out for a tablet (two panes, tiles in three columns). */
-val TabletWidth: Dp = 600.dp
+/**
+ * How much room a screen has for its text: the width divided by the font scale, so a phone at the largest system
+ * font is laid out like a narrow one (one column), and a tablet like a phone when its text is huge.
+ */
+enum class Room { NARROW, PHONE, TABLET }
+
+fun roomFor(width: Dp, fontScale: Float): Room {
+    val textWidth = width / fontScale
+    return when {
+        textWidth >= 600.dp -> Room.TABLET
+        textWidth >= 300.dp -> Room.PHONE
+        else -> Room.NARROW
+    }
+}
 
 /**
  * The whole app: the frame every screen shares (back, title, who is signed in, notices, work under way, the
@@ -47,7 +60,8 @@ fun AppFrame(view: AppView, send: Send, failure: String? = null, modifier: Modif
     AzukariTheme {
         Surface(modifier.fillMaxSize(), color = MaterialTheme.colorScheme.background) {
             BoxWithConstraints {
-                val tablet = maxWidth >= TabletWidth
+                val room = roomFor(maxWidth, LocalDensity.current.fontScale)
+                val tablet = room == Room.TABLET
                 Column(Modifier.fillMaxSize()) {
                     TopBar(view, send)
                     Column(
@@ -60,7 +74,7 @@ fun AppFrame(view: AppView, send: Send, failure: String? = null, modifier: Modif
                         view.busy?.let { Busy(it) }
                         view.progress?.let { ProgressBar(it) }
                         view.request?.let { RequestPrompt(it) }
-                        Screen(view, send, tablet)
+                        Screen(view, send, room)
                     }
                 }
             }
@@ -70,23 +84,23 @@ fun AppFrame(view: AppView, send: Send, failure: String? = null, modifier: Modif
 
 /** One drawing per screen of the core's app. */
 @Composable
-fun Screen(view: AppView, send: Send, tablet: Boolean) {
+fun Screen(view: AppView, send: Send, room: Room) {
     when (view.screen) {
         ScreenKind.UNLOCK -> UnlockScreen(view, send)
-        ScreenKind.SIGN_IN -> SignInScreen(view, send, tablet)
-        ScreenKind.HOME -> HomeScreen(view, send, tablet)
-        ScreenKind.HANDOVER -> HandoverScreen(view, send, tablet)
-        ScreenKind.HOLDING -> HoldingScreen(view, send, tablet)
-        ScreenKind.MY_REQUESTS -> MyRequestsScreen(view, send, tablet)
-        ScreenKind.APPROVALS -> ApprovalsScreen(view, send, tablet)
-        ScreenKind.BOARD -> BoardScreen(view, send, tablet)
-        ScreenKind.ALERTS -> AlertsScreen(view, send, tablet)
-        ScreenKind.AUDIT -> AuditScreen(view, send, tablet)
-        ScreenKind.INCIDENT -> IncidentScreen(view, send, tablet)
-        ScreenKind.AGREEMENTS -> AgreementsScreen(view, send, tablet)
+        ScreenKind.SIGN_IN -> SignInScreen(view, send, room)
+        ScreenKind.HOME -> HomeScreen(view, send, room)
+        ScreenKind.HANDOVER -> HandoverScreen(view, send, room)
+        ScreenKind.HOLDING -> HoldingScreen(view, send, room)
+        ScreenKind.MY_REQUESTS -> MyRequestsScreen(view, send, room)
+        ScreenKind.APPROVALS -> ApprovalsScreen(view, send, room)
+        ScreenKind.BOARD -> BoardScreen(view, send, room)
+        ScreenKind.ALERTS -> AlertsScreen(view, send, room)
+        ScreenKind.AUDIT -> AuditScreen(view, send, room)
+        ScreenKind.INCIDENT -> IncidentScreen(view, send, room)
+        ScreenKind.AGREEMENTS -> AgreementsScreen(view, send, room)
         ScreenKind.CONSENT -> ConsentScreen(view, send)
-        ScreenKind.SETUP -> SetupScreen(view, send, tablet)
-        ScreenKind.LABELS -> LabelsScreen(view, send, tablet)
+        ScreenKind.SETUP -> SetupScreen(view, send, room)
+        ScreenKind.LABELS -> LabelsScreen(view, send, room)
         ScreenKind.SYNC -> SyncScreen(view, send)
         ScreenKind.SETTINGS -> SettingsScreen(view, send)
     }

@@ -22,56 +22,56 @@ import uniffi.azukari_core.Row as RowView
 fun UnlockScreen(view: AppView, send: Send) = Form(view, send)
 
 @Composable
-fun SignInScreen(view: AppView, send: Send, tablet: Boolean) = Page(view, send, columns = if (tablet) 2 else 1)
+fun SignInScreen(view: AppView, send: Send, room: Room) = Page(view, send, columns = if (room == Room.TABLET) 2 else 1)
 
 @Composable
-fun HomeScreen(view: AppView, send: Send, tablet: Boolean) {
+fun HomeScreen(view: AppView, send: Send, room: Room) {
     // The entries as tiles, each with the count the view gives for its screen.
     val badgeOf = { row: RowView ->
         row.badge ?: (row.buttons.firstOrNull()?.event as? AppEvent.Open)?.let { open ->
             view.badges.firstOrNull { it.screen == open.screen }?.count
         }
     }
-    Page(view, send, columns = if (tablet) 3 else 2, badgeOf = badgeOf)
+    Page(view, send, columns = when (room) { Room.TABLET -> 3; Room.PHONE -> 2; Room.NARROW -> 1 }, badgeOf = badgeOf)
 }
 
 @Composable
-fun HandoverScreen(view: AppView, send: Send, tablet: Boolean) =
-    if (tablet) Page(view, send, columns = 2) else Form(view, send)
+fun HandoverScreen(view: AppView, send: Send, room: Room) =
+    if (room == Room.TABLET) Page(view, send, columns = 2) else Form(view, send)
 
 @Composable
-fun HoldingScreen(view: AppView, send: Send, tablet: Boolean) = Page(view, send, columns = if (tablet) 2 else 1)
+fun HoldingScreen(view: AppView, send: Send, room: Room) = Page(view, send, columns = if (room == Room.TABLET) 2 else 1)
 
 @Composable
-fun MyRequestsScreen(view: AppView, send: Send, tablet: Boolean) = Page(view, send, columns = if (tablet) 2 else 1)
+fun MyRequestsScreen(view: AppView, send: Send, room: Room) = Page(view, send, columns = if (room == Room.TABLET) 2 else 1)
 
 @Composable
-fun ApprovalsScreen(view: AppView, send: Send, tablet: Boolean) = Page(view, send, columns = if (tablet) 2 else 1)
+fun ApprovalsScreen(view: AppView, send: Send, room: Room) = Page(view, send, columns = if (room == Room.TABLET) 2 else 1)
 
 @Composable
-fun BoardScreen(view: AppView, send: Send, tablet: Boolean) = Page(view, send, columns = if (tablet) 3 else 1)
+fun BoardScreen(view: AppView, send: Send, room: Room) = Page(view, send, columns = if (room == Room.TABLET) 3 else 1)
 
 @Composable
-fun AlertsScreen(view: AppView, send: Send, tablet: Boolean) = Page(view, send, columns = if (tablet) 2 else 1)
+fun AlertsScreen(view: AppView, send: Send, room: Room) = Page(view, send, columns = if (room == Room.TABLET) 2 else 1)
 
 @Composable
-fun AuditScreen(view: AppView, send: Send, tablet: Boolean) = Page(view, send, columns = if (tablet) 2 else 1)
+fun AuditScreen(view: AppView, send: Send, room: Room) = Page(view, send, columns = if (room == Room.TABLET) 2 else 1)
 
 @Composable
-fun IncidentScreen(view: AppView, send: Send, tablet: Boolean) =
-    if (tablet) Page(view, send, columns = 1) else Form(view, send)
+fun IncidentScreen(view: AppView, send: Send, room: Room) =
+    if (room == Room.TABLET) Page(view, send, columns = 1) else Form(view, send)
 
 @Composable
-fun AgreementsScreen(view: AppView, send: Send, tablet: Boolean) = Page(view, send, columns = if (tablet) 2 else 1)
+fun AgreementsScreen(view: AppView, send: Send, room: Room) = Page(view, send, columns = if (room == Room.TABLET) 2 else 1)
 
 @Composable
 fun ConsentScreen(view: AppView, send: Send) = Form(view, send)
 
 @Composable
-fun SetupScreen(view: AppView, send: Send, tablet: Boolean) = Page(view, send, columns = if (tablet) 2 else 1)
+fun SetupScreen(view: AppView, send: Send, room: Room) = Page(view, send, columns = if (room == Room.TABLET) 2 else 1)
 
 @Composable
-fun LabelsScreen(view: AppView, send: Send, tablet: Boolean) = Page(view, send, columns = if (tablet) 2 else 1)
+fun LabelsScreen(view: AppView, send: Send, room: Room) = Page(view, send, columns = if (room == Room.TABLET) 2 else 1)
 
 @Composable
 fun SyncScreen(view: AppView, send: Send) = Form(view, send)
