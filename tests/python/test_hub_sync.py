@@ -1,4 +1,4 @@
-"""A phone joins a served hub and syncs, through the generated Python bindings of azukari-ffi and real HTTP.
+"""A phone joins a served hub and syncs, through the app state machine in the Python bindings and real HTTP.
 
 ./scripts/test serves the demo facility with `azukari-hub serve` on loopback, issues an enrollment QR with
 `azukari-hub enroll`, and runs this with AZUKARI_HUB_URL and AZUKARI_ENROLL_QR set. The app's part — the
@@ -12,13 +12,13 @@ import secrets
 import socket
 import sys
 import tempfile
-import time
 import unittest
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.environ.get("AZUKARI_FFI_PYTHON", ""))
 
+import azukari_core as core  # noqa: E402
 import azukari_ffi as az  # noqa: E402
 
 HUB_URL = os.environ.get("AZUKARI_HUB_URL", "")
@@ -81,26 +81,39 @@ class JoinAndSync(unittest.TestCase):
             HUB_URL and ENROLL_QR,
             "set AZUKARI_HUB_URL and AZUKARI_ENROLL_QR (./scripts/test serves a hub and issues the QR)",
         )
-
-    def test_a_phone_joins_with_the_qr_syncs_the_whole_ledger_and_cannot_reuse_the_qr(self):
-        qr = az.read_enrollment_qr(ENROLL_QR)
-        self.assertEqual(qr.hub_url.rstrip("/"), HUB_URL.rstrip("/"))
-        self.assertIsNone(qr.cert_sha256, "a loopback hub has no certificate to pin")
-
-        hub = UrllibConnection(qr.hub_url)
         scratch = tempfile.TemporaryDirectory()
         self.addCleanup(scratch.cleanup)
-        directory = scratch.name
-        phone = az.Facility.join(ENROLL_QR, os.path.join(directory, "phone.azukari"), MemoryVault(), hub)
-        summary = phone.sync(hub, 0)
-        size = hub_size()
-        self.assertGreater(summary.pulled, 0)
-        self.assertEqual(summary.log_size, size, "the verified tree is the hub's whole log")
-        self.assertEqual(phone.sync_alarms(), [])
+        self.directory = scratch.name
 
-        # The phone holds the facility's ledger, every signature valid.
-        report = phone.verify_ledger()
-        self.assertEqual(report.events, size)
+    def new_app(self, name):
+        return az.AzukariApp(os.path.join(self.directory, name), MemoryVault(), "hub.test")
+
+    def scan_qr(self, app, text):
+        """Tap the join screen's scan button, then hand the camera's text back."""
+        view = app.view()
+        self.assertEqual(view.screen, core.ScreenKind.UNLOCK)
+        scan = next(b for s in view.sections for b in s.buttons if b.event.is_SCAN_LABEL())
+        self.assertTrue(app.dispatch(scan.event).request.is_SCAN_QR())
+        return app.dispatch(core.AppEvent.SCANNED(text))
+
+    def test_a_phone_joins_with_the_qr_syncs_the_whole_ledger_and_cannot_reuse_the_qr(self):
+        phone = self.new_app("phone.azukari")
+        self.assertEqual(phone.view().title, "施設に参加")
+        view = self.scan_qr(phone, ENROLL_QR)
+        request = view.request
+        self.assertTrue(request.is_JOIN_HUB())
+        self.assertEqual(request.hub_url.rstrip("/"), HUB_URL.rstrip("/"))
+        self.assertIsNone(request.cert_sha256, "a loopback hub has no certificate to pin")
+
+        hub = UrllibConnection(request.hub_url)
+        view = phone.join(hub)
+        self.assertEqual(view.screen, core.ScreenKind.SIGN_IN)
+        self.assertTrue(view.request.is_SYNC_NOW(), "the first sync follows the join")
+        view = phone.sync(hub)
+        self.assertIsNone(view.request)
+        size = hub_size()
+        staff = [row.title for s in view.sections for row in s.rows]
+        self.assertIn("主任 花子", staff, "the demo facility's staff arrived with the ledger")
 
         # Every push and pull was signed by the phone; the enrollment carried the token instead.
         signed = [names for path, names in hub.requests if path in ("/v1/push", "/v1/pull")]
@@ -108,33 +121,33 @@ class JoinAndSync(unittest.TestCase):
         for names in signed:
             self.assertEqual(names, {"azukari-device", "azukari-time", "azukari-signature"})
 
-        # Nothing new: a second sync pulls nothing.
-        again = phone.sync(hub, 0)
-        self.assertEqual((again.pulled, again.log_size), (0, size))
+        # The sync screen shows the verified size of the hub's log and no alarm.
+        sign_in = next(b for s in view.sections for r in s.rows if r.title == "主任 花子" for b in r.buttons)
+        phone.dispatch(sign_in.event)
+        view = phone.dispatch(core.AppEvent.OPEN(core.ScreenKind.SYNC))
+        facts = {f.label: f.value for s in view.sections for f in s.facts}
+        self.assertEqual(facts["ハブの記録（検証済み）"], f"{size}件")
+        self.assertEqual([r.title for r in view.sections[1].rows], [])
 
-        # A long poll with nothing new waits, then answers with nothing (the facility is not held meanwhile).
-        started = time.monotonic()
-        waited = phone.sync(hub, 700)
-        self.assertEqual((waited.pulled, waited.log_size), (0, size))
-        self.assertGreaterEqual(time.monotonic() - started, 0.6)
-        self.assertEqual(phone.verify_ledger().events, size)
+        # The QR worked once: a second device is told to show a new one.
+        second = self.new_app("second.azukari")
+        view = second.join(hub) if self.scan_qr(second, ENROLL_QR).request is not None else second.view()
+        self.assertEqual(view.screen, core.ScreenKind.UNLOCK)
+        self.assertTrue(any("使用済み" in n.text for n in view.notices), view.notices)
+        self.assertFalse(os.path.exists(os.path.join(self.directory, "second.azukari")))
 
-        # The QR worked once.
-        with self.assertRaises(az.AzukariError.HubRefused) as refused:
-            az.Facility.join(ENROLL_QR, os.path.join(directory, "second.azukari"), MemoryVault(), hub)
-        self.assertEqual(refused.exception.code, "used_token")
-        self.assertIn("使用済み", refused.exception.text)
-
-        # Offline: unreachable, nothing lost.
+        # Offline: the sync screen says so, nothing is lost, no exception.
         offline = UrllibConnection(f"http://127.0.0.1:{closed_port()}")
-        with self.assertRaises(az.AzukariError.HubUnreachable):
-            phone.sync(offline, 0)
-        self.assertEqual(phone.verify_ledger().events, size)
+        view = phone.sync(offline)
+        self.assertTrue(any("接続できません" in n.text for n in view.notices), view.notices)
+        view = phone.sync(hub)
+        self.assertEqual([n.text for n in view.notices if n.kind == core.NoticeKind.ERROR], [])
 
     def test_a_damaged_qr_says_what_is_wrong(self):
-        with self.assertRaises(az.AzukariError.HubRefused) as refused:
-            az.read_enrollment_qr("https://example.com/?token=x")
-        self.assertIn("enrollment QR", refused.exception.text)
+        app = self.new_app("damaged.azukari")
+        view = self.scan_qr(app, "https://example.com/?token=x")
+        self.assertIsNone(view.request)
+        self.assertTrue(any("登録用のQRではありません" in n.text for n in view.notices), view.notices)
 
 
 if __name__ == "__main__":

@@ -208,3 +208,6 @@ app-join-not-asked = Scan the enrollment QR first.
 app-joined = Joined the facility. Choose who you are once the sync has finished.
 app-busy-join = Connecting to the hub…
 app-store-damaged = The ledger on this device is damaged at record #{ $index }. Nothing new can be recorded. Tell the administrator and restore the device from the hub.
+app-unlock-rewrapped = Unlocked with the recovery passphrase. From now on the device key vault unlocks it again.
+app-join-not-an-invite = This is not an enrollment QR. Scan the enrollment QR the hub shows.
+app-join-refused = The hub did not accept this enrollment QR (used, expired, or another facility's). Show a new QR at the hub and scan it.

@@ -325,6 +325,9 @@ impl App {
             Err(crate::sync::SyncError::Store(store)) if error::is_infrastructure(&store) => {
                 return Err(AppError::Store(store));
             }
+            Err(crate::sync::SyncError::Transport(crate::sync::TransportError::Refused {
+                ..
+            })) => self.say(NoticeKind::Error, "app-join-refused"),
             Err(error) => {
                 self.said.push(Said::new(NoticeKind::Error, |locale| {
                     error::sync_message(&error, locale)

@@ -65,6 +65,19 @@ impl App {
                         self.open_store(Unlock::RecoveryPassphrase(passphrase.trim()))
                     {
                         self.refuse_store(&error)?;
+                    } else {
+                        // The vault lost its key: wrap the data key for it again, so the next unlock needs no
+                        // passphrase.
+                        let vault = self.vault.clone();
+                        let rewrapped = self
+                            .session
+                            .as_mut()
+                            .map(|session| session.store_mut().rewrap_for_vault(vault.as_ref()));
+                        match rewrapped {
+                            Some(Ok(())) => self.say(NoticeKind::Info, "app-unlock-rewrapped"),
+                            Some(Err(error)) => self.refuse_store(&error)?,
+                            None => {}
+                        }
                     }
                 }
             }
@@ -563,13 +576,14 @@ impl App {
     /// nothing and says why.
     fn open_label(&mut self, text: String) -> Result<(), AppError> {
         let Some(session) = self.session.as_ref() else {
-            if !self.path.exists()
-                && let Ok(invite) = crate::sync::EnrollmentInvite::parse(&text)
-            {
-                if invite.is_expired(self.clock.now()) {
-                    self.say(NoticeKind::Error, "app-join-expired");
-                } else {
-                    self.waiting = Some(Waiting::Join(invite));
+            if !self.path.exists() {
+                // No store yet: only an enrollment QR means something here.
+                match crate::sync::EnrollmentInvite::parse(&text) {
+                    Ok(invite) if invite.is_expired(self.clock.now()) => {
+                        self.say(NoticeKind::Error, "app-join-expired")
+                    }
+                    Ok(invite) => self.waiting = Some(Waiting::Join(invite)),
+                    Err(_) => self.say(NoticeKind::Error, "app-join-not-an-invite"),
                 }
                 return Ok(());
             }
