@@ -18,8 +18,8 @@ let package = Package(
         .library(name: "AzukariUI", targets: ["AzukariUI", "azukari_ffi", "azukari_core"]),
     ],
     targets: [
-        // The Rust core: static libraries for device and simulator, with both UniFFI headers and one modulemap
-        // declaring the C modules azukari_coreFFI and azukari_ffiFFI.
+        // The Rust core: static libraries for device and simulator, with both UniFFI headers in one C module
+        // (AzukariFFIC) that the C modules the generated Swift imports, azukari_coreFFI and azukari_ffiFFI, re-export.
         .binaryTarget(name: "AzukariFFI", path: "Frameworks/AzukariFFI.xcframework"),
         .target(
             name: "azukari_core",

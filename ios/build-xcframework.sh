@@ -60,16 +60,8 @@ else
     swift_dir=bindings/generated/swift
 fi
 
-# Headers: both crates' C declarations, and one modulemap declaring both C modules (azukari_coreFFI, azukari_ffiFFI)
-# as the generated Swift imports them.
-mkdir -p "$work/headers"
-cp "$swift_dir/azukari_coreFFI.h" "$swift_dir/azukari_ffiFFI.h" "$work/headers/"
-{
-    cat "$swift_dir/azukari_coreFFI.modulemap"
-    echo
-    cat "$swift_dir/azukari_ffiFFI.modulemap"
-    echo
-} >"$work/headers/module.modulemap"
+# Headers: both crates' C declarations in one C module that azukari_coreFFI and azukari_ffiFFI re-export.
+ios/make-ffi-headers.sh "$swift_dir" "$work/headers"
 
 # One static library per platform: the device, and both simulator architectures in one fat library.
 mkdir -p "$work/ios" "$work/sim"

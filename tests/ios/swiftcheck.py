@@ -12,6 +12,8 @@ Checks (each prints "ok" or "FAIL" with what is wrong; the last line is "N passe
              visible modules both declare (azukari_core/azukari_ffi, or SwiftUI's Button and Section, Foundation's
              Progress) are written with their module; every capitalised name is declared somewhere known
   parity     every ScreenKind case has a SwiftUI view in ios/ and a composable in the Android screens module
+  ffi-headers the C modules of the XCFramework (ios/make-ffi-headers.sh) import with clang -fmodules, show both
+             crates' functions and define RustBuffer once
   strings    no string literal in the app's Swift sources except the explicit allowlist below, and none of the
              core's rule or flow APIs, clock or calendar arithmetic used by the shell (texts and rules are the
              core's)
@@ -386,10 +388,11 @@ class Checker:
                 self.fail(node, f"`{name}` is both {modules[0]}.{name} and {framework}.{name} here: qualify it")
             self.note_ffi(name, modules[0], node)
             return (modules[0], name)
-        if name in self.platform:
-            return ("platform", name)
         if self.shell and name in SHELL_BANNED_NAMES:
             self.fail(node, f"`{name}`: the shell does no date or time arithmetic (the core's clock decides)")
+            return ("platform", name)
+        if name in self.platform:
+            return ("platform", name)
         # A binding type that no visible module has: renamed, or its module is not imported.
         elsewhere = [m for m in BINDING_MODULES if (m, name) in self.b.types or (m, name) in self.b.funcs]
         if elsewhere:
@@ -1466,6 +1469,58 @@ def check_parity(ios, android_screens, view_rs, bindings_dir):
     return problems, f"{len(kinds)} screens"
 
 
+def module_headers(headers_dir):
+    """{C module: [its headers]} of a module.modulemap."""
+    text = pathlib.Path(headers_dir, "module.modulemap").read_text()
+    return {m.group(1): re.findall(r'header\s+"([^"]+)"', m.group(2))
+            for m in re.finditer(r"module\s+(\w+)\s*\{(.*?)\n\}", text, re.S)}
+
+
+def check_ffi_layout(headers_dir):
+    """The C modules the generated Swift imports compile with clang's modules, show both crates' functions, and
+    define RustBuffer once: each module's translation unit is preprocessed and the definitions counted."""
+    import subprocess
+    import shutil
+    problems = []
+    clang = shutil.which("clang")
+    if clang is None:
+        return ["clang is not installed (scripts/ios-check installs Debian's clang)"]
+    modules = module_headers(headers_dir)
+    for needed in ("azukari_coreFFI", "azukari_ffiFFI"):
+        if needed not in modules:
+            problems.append(f"module.modulemap declares no module {needed} (the generated Swift imports it)")
+    definitions = set()
+    for module, headers in modules.items():
+        for header in headers:
+            out = subprocess.run([clang, "-E", "-P", "-x", "c", str(pathlib.Path(headers_dir, header))],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                problems.append(f"{module}: {header} does not preprocess: {out.stderr.strip()[:300]}")
+                continue
+            # A shim that includes another module's header imports that module under -fmodules: the definitions
+            # it shows are that module's, not its own.
+            if any(f'#include "{h2}"' in pathlib.Path(headers_dir, header).read_text()
+                   for m2, hs in modules.items() if m2 != module for h2 in hs):
+                continue
+            if "typedef struct RustBuffer" in out.stdout:
+                definitions.add(module)
+    if len(definitions) != 1:
+        problems.append(f"RustBuffer is defined in {len(definitions)} C modules ({', '.join(sorted(definitions))}):"
+                        f" Swift would see {len(definitions)} different types (azukari_ffi.swift passes its "
+                        f"buffers to azukari_core.swift's converters)")
+    probe = pathlib.Path(headers_dir, "probe.m")
+    probe.write_text("@import azukari_coreFFI;\n@import azukari_ffiFFI;\n"
+                     "RustBuffer pass(RustBuffer b) { return b; }\n"
+                     "void probe(void) { (void)ffi_azukari_core_rustbuffer_alloc; "
+                     "(void)ffi_azukari_ffi_rustbuffer_alloc; }\n")
+    out = subprocess.run([clang, "-fmodules", f"-fmodules-cache-path={headers_dir}/.cache", "-I", str(headers_dir),
+                          "-fsyntax-only", str(probe)], capture_output=True, text=True)
+    probe.unlink()
+    if out.returncode != 0:
+        problems.append(f"importing azukari_coreFFI and azukari_ffiFFI fails: {out.stderr.strip()[:500]}")
+    return problems
+
+
 def literal_text(node):
     parts = []
     for c in node.children:
@@ -1606,6 +1661,17 @@ def self_tests(bindings, platform, view_rs, ios, test_bindings):
             found = check_bindings(copy, bindings, test_bindings, platform)[0]
         hit = [f for f in found if expected in f]
         results.append((name, [] if hit else [f"expected a problem containing {expected!r}, got {found or 'none'}"]))
+    # The C modules: two modules each defining RustBuffer (the committed per-crate modulemaps side by side).
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("azukari_coreFFI", "azukari_ffiFFI"):
+            shutil.copy(pathlib.Path(bindings, f"{name}.h"), tmp)
+        pathlib.Path(tmp, "module.modulemap").write_text("".join(
+            f'module {name} {{\n    header "{name}.h"\n    export *\n}}\n'
+            for name in ("azukari_coreFFI", "azukari_ffiFFI")))
+        found = check_ffi_layout(tmp)
+        hit = [f for f in found if "RustBuffer is defined in 2 C modules" in f]
+        results.append(("rejects two C modules that each define RustBuffer",
+                        [] if hit else [f"expected the double RustBuffer to be reported, got {found or 'none'}"]))
     # Parity: a screen missing on either side is reported by name.
     kinds, _ = screen_kinds(view_rs, bindings)
     with tempfile.TemporaryDirectory() as tmp:
@@ -1623,6 +1689,18 @@ def self_tests(bindings, platform, view_rs, ios, test_bindings):
         results.append(("rejects a missing SwiftUI screen and a missing Android screen",
                         [f"expected {missing} among {found}"] if missing else []))
     return results
+
+
+def ffi_headers(ios, bindings):
+    """Lay the headers out as ios/make-ffi-headers.sh does for the XCFramework, and check the layout."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(["bash", str(pathlib.Path(ios, "make-ffi-headers.sh")), str(bindings), tmp],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            return [f"make-ffi-headers.sh failed: {out.stderr.strip()[:300]}"], ""
+        return check_ffi_layout(tmp), "the XCFramework's C modules"
 
 
 def main():
@@ -1649,6 +1727,7 @@ def main():
         "bindings": lambda: check_bindings(ios, bindings, a.test_bindings, platform),
         "parity": lambda: check_parity(ios, android, view_rs, bindings),
         "strings": lambda: check_strings(ios),
+        "ffi-headers": lambda: ffi_headers(ios, bindings),
     }
     passed = failed = 0
     for name, run in checks.items():

@@ -3,14 +3,13 @@ import SwiftUI
 import azukari_core
 import azukari_ffi
 
-/// Holds what the screens draw and carries what they send to the core, off the main actor.
+/// Holds what the screens draw and carries what they send to the core, off the main thread.
 ///
 /// Every call into `AzukariApp` blocks (SQLite commits, Argon2id, the card, the network), so each runs on one
 /// serial queue, in the order the person tapped, and the view it returns replaces `view` on the main actor.
 /// After each step the model performs the view's `PlatformRequest` (camera, card, sync, share) and hands the
 /// result back. A thrown error (the store locked, damaged or full: the core throws only when the device cannot
-/// go on) is kept in `failure`, in the core's own words.
-@MainActor
+/// go on) is kept in `failure`, in the core's own words. Everything published changes on the main queue.
 public final class AppModel: ObservableObject {
     /// What to draw; nil until the core gave its first view.
     @Published public private(set) var view: AppView?
@@ -59,10 +58,13 @@ public final class AppModel: ObservableObject {
     public func saveForBackground() {
         let app = self.app
         let store = bridges.savedState
+        // The system gives a moment to finish before it suspends the app.
+        let done = bridges.backgroundWork()
         core.async {
             if let saved = try? app.save() {
                 store.keep(saved)
             }
+            DispatchQueue.main.async(execute: done)
         }
     }
 
@@ -191,7 +193,7 @@ public final class AppModel: ObservableObject {
     }
 
     /// The core's own words for an error it threw (the store locked, damaged or full).
-    nonisolated static func words(of error: Error) -> String {
+    static func words(of error: Error) -> String {
         switch error {
         case AzukariError.LockedStore(let text), AzukariError.StorageFailure(let text):
             return text

@@ -108,7 +108,7 @@ struct RowView: View {
                     .font(.headline)
                     .frame(maxWidth: .infinity, alignment: .leading)
                 if let badge, badge > 0 {
-                    Text(badge, format: .number)
+                    Text(verbatim: String(badge))
                         .font(.subheadline.bold())
                         .padding(.horizontal, 8)
                         .padding(.vertical, 2)

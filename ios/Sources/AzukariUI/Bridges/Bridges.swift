@@ -1,4 +1,5 @@
 import Foundation
+import UIKit
 import azukari_core
 import azukari_ffi
 
@@ -10,16 +11,29 @@ public final class Bridges {
     let savedState: SavedState
     let hubSettings: HubSettings
 
+    let backgroundWork: BackgroundWork
+
     public init(
         vault: KeyVault = KeychainKeyVault(),
         cardReader: CardReading = NFCCardReader(),
         savedState: SavedState = SavedState(),
-        hubSettings: HubSettings = HubSettings()
+        hubSettings: HubSettings = HubSettings(),
+        backgroundWork: @escaping BackgroundWork = Bridges.systemBackgroundWork
     ) {
         self.vault = vault
         self.cardReader = cardReader
         self.savedState = savedState
         self.hubSettings = hubSettings
+        self.backgroundWork = backgroundWork
+    }
+
+    /// Asks the system for time to finish work as the app goes to the background; returns what ends the request.
+    public typealias BackgroundWork = () -> () -> Void
+
+    /// UIKit's background task.
+    public static let systemBackgroundWork: BackgroundWork = {
+        let task = UIApplication.shared.beginBackgroundTask(expirationHandler: nil)
+        return { UIApplication.shared.endBackgroundTask(task) }
     }
 
     /// The HTTP channel to this device's hub, pinned to the certificate of the enrollment QR it joined with.
