@@ -701,9 +701,13 @@ class Checker:
                 return ("funcref", module, name)
             self.fail(node, f"{module}.{name} does not exist in the generated bindings")
             return None
+        calling, self.calling = self.calling, False
         base = self.expr(target, env)
+        self.calling = calling
         del parts, optional
         if base is None:
+            return None
+        if base[0] == "result":
             return None
         if base[0] == "meta":
             m = self.member(base[1], name, node, True)
@@ -790,6 +794,12 @@ class Checker:
         if callee.type == "simple_identifier" and txt(callee) in ("defer",):
             self.visit_call_args(node, env)
             return None
+        if callee.type == "simple_identifier" and txt(callee) == "ForEach":
+            return self.for_each(node, env)
+        if callee.type == "simple_identifier" and txt(callee) == "Result":
+            args, closures = self.arguments(node)
+            if not args and len(closures) == 1:
+                return ("result", self.closure_value(closures[0], env))
         self.calling = callee.type == "navigation_expression"
         try:
             c = self.expr(callee, env)
@@ -800,9 +810,14 @@ class Checker:
             if callee.type == "simple_identifier":
                 name = txt(callee)
                 params = self.own_callable_params(name, env, node)
+                ret = self.own_method_return(name, env, node)
                 if params is None and name not in env and not self.known_function(name, env):
                     self.fail(callee, f"unknown function `{name}` (not in the bindings, not declared in ios/, not "
                                       f"in tests/ios/platform_names.txt)")
+                if name == "Result":
+                    pass
+                self.visit_call_args(node, env, params)
+                return ret
             self.visit_call_args(node, env, params)
             return None
         if c[0] == "meta":
@@ -847,6 +862,42 @@ class Checker:
         self.visit_call_args(node, env)
         return None
 
+    def for_each(self, call, env):
+        """SwiftUI's ForEach(data) { element in … } and ForEach(Array(data.enumerated()), …) { _, element in … }."""
+        args, closures = self.arguments(call)
+        element, enumerated = None, False
+        if args:
+            data = args[0][1]
+            if data is not None and data.type == "call_expression" and named(data) \
+                    and txt(named(data)[0]) == "Array":
+                inner_args, _ = self.arguments(data)
+                inner = inner_args[0][1] if inner_args else None
+                if inner is not None and inner.type == "call_expression" and txt(inner).endswith(".enumerated()"):
+                    nav = named(inner)[0]
+                    t = unwrap(self.expr(field(nav, "target") if field(nav, "target") is not None else nav, env))
+                    element, enumerated = (t[1] if t and t[0] == "arr" else None), True
+            if not enumerated:
+                t = unwrap(self.expr(data, env))
+                element = t[1] if t and t[0] == "arr" else None
+            for _, value in args[1:]:
+                self.expr(value, env)
+        params = [("n", "platform", "Int"), element] if enumerated else [element]
+        for closure in closures:
+            self.expr(closure, env, ("fn", params, None))
+        return None
+
+    def closure_value(self, closure, env):
+        """The type of a one-expression closure's value (`Result { try app.view() }`)."""
+        self.expr(closure, env)
+        body = next((c for c in named(closure) if c.type == "statements"), None)
+        exprs = named(body) if body is not None else []
+        if len(exprs) != 1:
+            return None
+        quiet = Checker.__new__(Checker)
+        quiet.__dict__.update(self.__dict__)
+        quiet.problems = []
+        return quiet.expr(exprs[0], env.child())
+
     def memberwise_params(self, info, call):
         """Parameter types of an own struct's memberwise init, by the labels used."""
         sig = info.inits[0]
@@ -867,6 +918,19 @@ class Checker:
         if info is not None and (name in info.methods or name in info.statics):
             return True
         return any(name in ti.methods for ti in self.own.types.values())
+
+    def own_method_return(self, name, env, call):
+        """The return type of an own method called with implicit self, if its labels pick one."""
+        selft = env.get("self")
+        info = self.info(selft) if selft else None
+        if info is None or name not in info.methods:
+            return None
+        args, closures = self.arguments(call)
+        labels = tuple(l for l, _ in args)
+        for sig in info.methods[name]:
+            if self.labels_match(sig, labels, len(closures)):
+                return self.own_type_of(sig.ret) if sig.ret is not None else None
+        return None
 
     def own_callable_params(self, name, env, call):
         """Parameter types of an own function or method called unqualified (implicit self), if known."""
@@ -1008,9 +1072,10 @@ class Checker:
                 ident = field(item, "bound_identifier")
                 if ident is not None:
                     inner.set(txt(ident), element)
-                for sub in item.children:
-                    for n in self.bound_names(sub):
-                        inner.set(n, None)
+                else:
+                    for sub in item.children:
+                        for n in self.bound_names(sub):
+                            inner.set(n, None)
             for c in named(node):
                 if c.type == "statements":
                     self.block(c, inner)
@@ -1209,6 +1274,12 @@ class Checker:
                         env.set(bn, None)
             return
         t = explicit[1] if explicit and explicit[0] == "meta" else explicit
+        if t is None and subject and subject[0] == "result" and name in ("success", "failure"):
+            bound = subject[1] if name == "success" else ("n", "platform", "Error")
+            for _, sub in args:
+                for bn in self.bound_names(sub):
+                    env.set(bn, bound)
+            return
         if t is None:
             t = subject
             if optional and t and t[0] == "opt":
