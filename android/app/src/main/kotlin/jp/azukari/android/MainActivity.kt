@@ -113,6 +113,9 @@ class MainActivity : ComponentActivity() {
                 onDispose { cardReader.stop(this@MainActivity) }
             }
             is PlatformRequest.ScanQr -> ScanQr(request)
+            is PlatformRequest.JoinHub -> LaunchedEffect(request) {
+                controller.step { app.join(hubSettings.join(request.hubUrl, request.certSha256)) }
+            }
             is PlatformRequest.SyncNow -> LaunchedEffect(request) {
                 val hub = hubSettings.connection()
                 if (hub != null) controller.step { app.sync(hub) }

@@ -2,18 +2,24 @@ package jp.azukari.android.bridge
 
 import java.io.File
 import java.util.Properties
-import uniffi.azukari_ffi.EnrollmentQr
 import uniffi.azukari_ffi.HubConnection
 
 /**
- * Where this device's hub is and which certificate it pinned, kept in the app's private storage from the
- * enrollment QR (`readEnrollmentQr`) when the device joined: the connection the core syncs through.
+ * Where this device's hub is and which certificate it pinned, kept in the app's private storage when the core
+ * asks to join one (`PlatformRequest.JoinHub`): the connection every later sync goes through.
  */
 class HubSettings(private val file: File) {
-    fun save(qr: EnrollmentQr) {
+    /** Remember the hub of a `JoinHub` request and return the pinned connection to join it through. */
+    fun join(hubUrl: String, certSha256: String?): HubConnection {
+        val connection = OkHttpHubConnection.create(hubUrl, certSha256)
+        save(hubUrl, certSha256)
+        return connection
+    }
+
+    private fun save(hubUrl: String, certSha256: String?) {
         val properties = Properties()
-        properties.setProperty(URL, qr.hubUrl)
-        qr.certSha256?.let { properties.setProperty(PIN, it) }
+        properties.setProperty(URL, hubUrl)
+        certSha256?.let { properties.setProperty(PIN, it) }
         file.parentFile?.mkdirs()
         val partial = File(file.path + ".partial")
         partial.outputStream().use { properties.store(it, null) }

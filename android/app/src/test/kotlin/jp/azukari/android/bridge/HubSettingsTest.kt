@@ -5,7 +5,6 @@ import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Test
-import uniffi.azukari_ffi.EnrollmentQr
 
 class HubSettingsTest {
     @Test
@@ -14,16 +13,16 @@ class HubSettingsTest {
         try {
             val settings = HubSettings(java.io.File(dir, "hub.properties"))
             assertNull("no hub before joining", settings.connection())
-            settings.save(EnrollmentQr("https://hub.example.jp:8443", "ab".repeat(32), 0))
+            assertNotNull(settings.join("https://hub.example.jp:8443", "ab".repeat(32)))
             assertNotNull(settings.connection())
             assertTrue(java.io.File(dir, "hub.properties").readText().contains("ab".repeat(32)))
-            // A damaged pin is refused rather than connected without one.
-            settings.save(EnrollmentQr("https://hub.example.jp:8443", "zz", 0))
+            // A damaged pin is refused rather than connected without one, and not remembered.
             try {
-                settings.connection()
+                settings.join("https://hub.example.jp:8443", "zz")
                 throw AssertionError("a bad pin must not connect")
             } catch (_: IllegalArgumentException) {
             }
+            assertTrue(java.io.File(dir, "hub.properties").readText().contains("ab".repeat(32)))
         } finally {
             dir.deleteRecursively()
         }
