@@ -12,6 +12,8 @@ Checks (each prints "ok" or "FAIL" with what is wrong; the last line is "N passe
              visible modules both declare (azukari_core/azukari_ffi, or SwiftUI's Button and Section, Foundation's
              Progress) are written with their module; every capitalised name is declared somewhere known
   parity     every ScreenKind case has a SwiftUI view in ios/ and a composable in the Android screens module
+  targets    every Button, Menu, text field and tap gesture of the app's sources is sized with Theme.minTouchTarget
+             (44 pt)
   ffi-headers the C modules of the XCFramework (ios/make-ffi-headers.sh) import with clang -fmodules, show both
              crates' functions and define RustBuffer once
   strings    no string literal in the app's Swift sources except the explicit allowlist below, and none of the
@@ -1592,6 +1594,48 @@ def check_ffi_layout(headers_dir):
     return problems
 
 
+TAPPABLE_CALLS = {"Button", "SwiftUI.Button", "Menu", "TextField", "SecureField"}
+
+
+def check_targets(ios):
+    """Everything tappable in the app's sources is drawn at least 44 pt high: each Button, Menu, text field and
+    tap gesture lies in a declaration that sizes it with Theme.minTouchTarget."""
+    problems = []
+    count = 0
+    for p in swift_files(ios):
+        if not p.relative_to(ios).as_posix().startswith("Sources/"):
+            continue
+        tree = parse(p.read_text())
+
+        def enclosing(node):
+            n = node.parent
+            while n is not None and n.type not in ("function_declaration", "property_declaration",
+                                                   "init_declaration"):
+                n = n.parent
+            return n
+
+        def walk(node):
+            nonlocal count
+            tappable = None
+            if node.type == "call_expression" and named(node):
+                callee = txt(named(node)[0])
+                if callee in TAPPABLE_CALLS:
+                    tappable = callee
+                elif named(node)[0].type == "navigation_expression" and callee.endswith(".onTapGesture"):
+                    tappable = "onTapGesture"
+            if tappable:
+                count += 1
+                decl = enclosing(node)
+                if decl is None or "minTouchTarget" not in txt(decl):
+                    problems.append(f"{p}:{line(node)}: {tappable} without Theme.minTouchTarget in its declaration "
+                                    f"(tap targets are at least 44 pt)")
+            for c in node.children:
+                walk(c)
+
+        walk(tree.root_node)
+    return problems, f"{count} tappable views"
+
+
 def literal_text(node):
     parts = []
     for c in node.children:
@@ -1692,7 +1736,7 @@ def self_tests(bindings, platform, view_rs, ios, test_bindings):
     fixtures = sorted(pathlib.Path(__file__).with_name("fixtures").glob("*.swift"))
     for fixture in fixtures:
         head = fixture.read_text().splitlines()[0]
-        m = re.match(r"// expect: ((?:(?:parse|bindings|strings) )+)(.*)$", head)
+        m = re.match(r"// expect: ((?:(?:parse|bindings|strings|targets) )+)(.*)$", head)
         if not m:
             results.append((f"fixture {fixture.name}", [f"{fixture}: first line must be `// expect: CHECK MESSAGE`"]))
             continue
@@ -1709,6 +1753,8 @@ def self_tests(bindings, platform, view_rs, ios, test_bindings):
                     found += check_bindings(fake, bindings, None, platform)[0]
                 elif name == "strings":
                     found += check_strings(fake)[0]
+                elif name == "targets":
+                    found += check_targets(fake)[0]
         if expected == "pass":
             results.append((f"accepts {fixture.name}", found))
         else:
@@ -1798,6 +1844,7 @@ def main():
         "bindings": lambda: check_bindings(ios, bindings, a.test_bindings, platform),
         "parity": lambda: check_parity(ios, android, view_rs, bindings),
         "strings": lambda: check_strings(ios),
+        "targets": lambda: check_targets(ios),
         "ffi-headers": lambda: ffi_headers(ios, bindings),
     }
     passed = failed = 0

@@ -34,7 +34,8 @@ struct SectionView: View {
                     .font(.callout)
                     .foregroundStyle(.secondary)
             }
-            ForEach(Array(section.fields.enumerated()), id: \.offset) { _, field in
+            // Identified by the field, so what was typed into one field (a passphrase) never shows in another.
+            ForEach(section.fields, id: \.id) { field in
                 FieldView(field: field, send: send)
             }
             if !section.buttons.isEmpty {
@@ -201,9 +202,6 @@ struct FieldView: View {
             VStack(alignment: .leading, spacing: 4) {
                 FieldLabel(field: field)
                 input
-                    .font(.body)
-                    .padding(10)
-                    .frame(minHeight: Theme.minTouchTarget)
                     .overlay(
                         RoundedRectangle(cornerRadius: 8)
                             .stroke(field.error == nil ? Color.secondary : Color.red, lineWidth: 1)
@@ -229,24 +227,30 @@ struct FieldView: View {
         )
     }
 
-    @ViewBuilder private var input: some View {
-        switch field.kind {
-        case .secret:
-            SecureField(field.label, text: typed)
-                .textContentType(.password)
-        case .multiLine:
-            TextField(field.label, text: typed, axis: .vertical)
-                .lineLimit(3...8)
-        case .number:
-            TextField(field.label, text: typed)
-                .keyboardType(.numberPad)
-        case .date:
-            // Sent as YYYY-MM-DD, as typed: the core reads and checks it.
-            TextField(field.label, text: typed)
-                .keyboardType(.numbersAndPunctuation)
-        case .text, .oneOf:
-            TextField(field.label, text: typed)
+    /// The text field for the field's kind, at least 44 pt high.
+    private var input: some View {
+        Group {
+            switch field.kind {
+            case .secret:
+                SecureField(field.label, text: typed)
+                    .textContentType(.password)
+            case .multiLine:
+                TextField(field.label, text: typed, axis: .vertical)
+                    .lineLimit(3...8)
+            case .number:
+                TextField(field.label, text: typed)
+                    .keyboardType(.numberPad)
+            case .date:
+                // Sent as YYYY-MM-DD, as typed: the core reads and checks it.
+                TextField(field.label, text: typed)
+                    .keyboardType(.numbersAndPunctuation)
+            case .text, .oneOf:
+                TextField(field.label, text: typed)
+            }
         }
+        .font(.body)
+        .padding(10)
+        .frame(minHeight: Theme.minTouchTarget)
     }
 }
 
