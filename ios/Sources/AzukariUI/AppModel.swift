@@ -27,6 +27,8 @@ public final class AppModel: ObservableObject {
     private let core = DispatchQueue(label: Queues.core, qos: .userInitiated)
     /// The request being performed now, so a redraw does not start it twice.
     private var performing: PlatformRequest?
+    /// Steps sent to the core and not answered yet.
+    private var pending = 0
 
     public init(app: AzukariApp, bridges: Bridges) {
         self.app = app
@@ -68,20 +70,23 @@ public final class AppModel: ObservableObject {
         }
     }
 
-    /// Sync now (the app came to the foreground); the view says how it went.
-    public func syncInBackground() {
+    /// Sync as the app comes to the foreground, once this device has joined a hub; the view says how it went.
+    public func syncOnReturn() {
+        guard bridges.hasJoinedHub, view != nil else { return }
         let hub = bridges.hub()
         step { app in try app.sync(hub: hub) }
     }
 
     /// Run one blocking call of the core off the main actor and show the view it returns.
     func step(_ call: @escaping (AzukariApp) throws -> AppView) {
+        pending += 1
         working = true
         let app = self.app
         core.async {
             let result = Result { try call(app) }
             DispatchQueue.main.async {
-                self.working = false
+                self.pending -= 1
+                self.working = self.pending > 0
                 switch result {
                 case .success(let next):
                     self.failure = nil
@@ -134,12 +139,14 @@ public final class AppModel: ObservableObject {
     /// The camera read a code: the core decides what it is.
     func scanned(_ text: String) {
         scanPrompt = nil
+        performing = nil  // if the view asks for the camera again (another label), it opens again
         send(.scanned(text: text))
     }
 
     /// The camera was closed without reading anything.
     func scanCancelled() {
         scanPrompt = nil
+        performing = nil
         send(.scanCancelled)
     }
 
@@ -189,6 +196,7 @@ public final class AppModel: ObservableObject {
         guard let file = sharedFile else { return }
         file.remove()
         sharedFile = nil
+        performing = nil
         send(.fileShared)
     }
 

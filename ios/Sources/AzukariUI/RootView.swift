@@ -34,7 +34,7 @@ public struct RootView: View {
         .onChange(of: scenePhase) { phase in
             switch phase {
             case .background: model.saveForBackground()
-            case .active: if model.view == nil { model.start() }
+            case .active: if model.view == nil { model.start() } else { model.syncOnReturn() }
             default: break
             }
         }

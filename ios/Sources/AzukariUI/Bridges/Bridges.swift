@@ -36,6 +36,11 @@ public final class Bridges {
         return { UIApplication.shared.endBackgroundTask(task) }
     }
 
+    /// Whether this device has joined a hub (a `JoinHub` request was performed).
+    var hasJoinedHub: Bool {
+        hubSettings.load() != nil
+    }
+
     /// The HTTP channel to this device's hub, pinned to the certificate of the enrollment QR it joined with.
     func hub() -> HubConnection {
         guard let hub = hubSettings.load() else { return NoHub() }
