@@ -27,7 +27,16 @@ impl AzukariApp {
         label_host: String,
         clock: Arc<dyn Clock>,
     ) -> Arc<AzukariApp> {
-        let vault: Arc<dyn azukari_core::crypto::KeyVault> = Arc::new(VaultAdapter(vault));
+        AzukariApp::with_core_vault(path, Arc::new(VaultAdapter(vault)), label_host, clock)
+    }
+
+    /// An app for the store at `path` with a vault of the core's own (tests and benchmarks).
+    pub(crate) fn with_core_vault(
+        path: String,
+        vault: Arc<dyn azukari_core::crypto::KeyVault>,
+        label_host: String,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<AzukariApp> {
         Arc::new(AzukariApp {
             app: Mutex::new(
                 App::new(PathBuf::from(path), vault, clock).with_label_host(&label_host),

@@ -129,3 +129,19 @@ pub fn print_labels_for_tests(app: Arc<crate::app::AzukariApp>) -> Vec<PrintedLa
         .map(|(locker, text)| PrintedLabel { locker, text })
         .collect()
 }
+
+/// The app over an existing store whose key-encryption key is the file `key_path` (the core's file vault, as the
+/// benchmarks' stores are made), on the system clock.
+#[uniffi::export]
+pub fn app_with_file_vault_for_tests(
+    path: String,
+    key_path: String,
+    label_host: String,
+) -> Arc<crate::app::AzukariApp> {
+    crate::app::AzukariApp::with_core_vault(
+        path,
+        Arc::new(azukari_core::crypto::FileKeyVault::new(key_path)),
+        label_host,
+        Arc::new(azukari_core::clock::SystemClock),
+    )
+}

@@ -61,6 +61,13 @@ fn main() {
         cold_open_child(Path::new(&args[2]), Path::new(&args[3]));
         return;
     }
+    if args.iter().any(|a| a == "--print-large-store") {
+        // For the app benchmark from Kotlin (scripts/bench-app): the cached store's database and key file.
+        let large = large_store();
+        println!("db={}", large.db.display());
+        println!("key={}", large.key.display());
+        return;
+    }
     if !args.iter().any(|a| a == "--bench") {
         // `cargo test --benches` runs this binary without `--bench`: skip the minutes of measuring.
         println!("store benchmarks: run with `cargo bench -p azukari-core --bench store`");
