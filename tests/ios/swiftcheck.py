@@ -377,7 +377,8 @@ class Checker:
 
     def lookup_name(self, name, node, as_type=True):
         """Resolve an unqualified capitalised name: own, bindings (visible modules), platform."""
-        if ("own", name) in self.own.types or ("own", name) in self.own.aliases:
+        own = self.own.types.get(("own", name))
+        if (own is not None and own.kind != "extension") or ("own", name) in self.own.aliases:
             return ("own", name)
         modules = [m for m in self.visible if m in self.b.modules.get(name, set())
                    and ((m, name) in self.b.types or (m, name) in self.b.aliases or (m, name) in self.b.funcs)]
@@ -559,6 +560,11 @@ class Checker:
         binding = t[1] in BINDING_MODULES
         if name in UNIVERSAL_MEMBERS:
             return None
+        extension = self.own.types.get(("own", t[2])) if binding else None
+        if extension is not None and extension.kind == "extension" and (
+                name in extension.props or name in extension.methods or name in extension.statics
+                or name in extension.static_props):
+            return None  # the app's own extension of a binding type
         if static:
             if name in info.cases:
                 sig = info.cases[name]
