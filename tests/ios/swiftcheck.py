@@ -14,6 +14,8 @@ Checks (each prints "ok" or "FAIL" with what is wrong; the last line is "N passe
   parity     every ScreenKind case has a SwiftUI view in ios/ and a composable in the Android screens module
   targets    every Button, Menu, text field and tap gesture of the app's sources is sized with Theme.minTouchTarget
              (44 pt)
+  app-target Info.plist (Japanese NFC and camera texts, the JPKI AIDs), entitlements (NFC TAG, applinks), both
+             InfoPlist.strings, and the Xcode project: it parses, names no missing object, points to no missing file
   ffi-headers the C modules of the XCFramework (ios/make-ffi-headers.sh) import with clang -fmodules, show both
              crates' functions and define RustBuffer once
   strings    no string literal in the app's Swift sources except the explicit allowlist below, and none of the
@@ -1642,6 +1644,142 @@ def check_targets(ios):
     return problems, f"{count} tappable views"
 
 
+# What the app target must declare (Info.plist, entitlements), with why.
+JPKI_AIDS = ["D392F000260100000001", "D3921000310001010100"]  # the JPKI AP and the common card AP the core selects
+
+
+def parse_pbxproj(text):
+    """An old-style (OpenStep) property list, as Xcode writes project.pbxproj: dicts, arrays, strings."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"^//[^\n]*", " ", text)
+    tokens = re.findall(r'"(?:[^"\\]|\\.)*"|[{}();=,]|[^\s{}();=,"]+', text)
+    pos = 0
+
+    def value():
+        nonlocal pos
+        tok = tokens[pos]
+        pos += 1
+        if tok == "{":
+            out = {}
+            while tokens[pos] != "}":
+                key = value()
+                if tokens[pos] != "=":
+                    raise ValueError(f"expected = after {key!r}, found {tokens[pos]!r}")
+                pos += 1
+                out[key] = value()
+                if tokens[pos] != ";":
+                    raise ValueError(f"expected ; after the value of {key!r}, found {tokens[pos]!r}")
+                pos += 1
+            pos += 1
+            return out
+        if tok == "(":
+            out = []
+            while tokens[pos] != ")":
+                out.append(value())
+                if tokens[pos] == ",":
+                    pos += 1
+            pos += 1
+            return out
+        if tok.startswith('"'):
+            return tok[1:-1]
+        if tok in "{}();=,":
+            raise ValueError(f"unexpected {tok!r}")
+        return tok
+
+    result = value()
+    if pos != len(tokens):
+        raise ValueError("text after the root dictionary")
+    return result
+
+
+def check_app_target(ios):
+    """The app target: Info.plist and entitlements carry what CoreNFC, the camera and label links need, in
+    Japanese first; the Xcode project parses, every object it names exists and every file it points to is there."""
+    import plistlib
+    problems = []
+    app = pathlib.Path(ios, "App")
+    info_path, ent_path = app / "Azukari/Info.plist", app / "Azukari/Azukari.entitlements"
+    try:
+        info = plistlib.loads(info_path.read_bytes())
+        ent = plistlib.loads(ent_path.read_bytes())
+    except Exception as e:  # noqa: BLE001 - any unreadable plist is the finding
+        return [f"{app}: Info.plist or the entitlements do not read: {e}"], ""
+    japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    for key in ("NFCReaderUsageDescription", "NSCameraUsageDescription"):
+        if not japanese.search(str(info.get(key, ""))):
+            problems.append(f"{info_path}: {key} must be there, in Japanese")
+    aids = info.get("com.apple.developer.nfc.readersession.iso7816.select-identifiers", [])
+    for aid in JPKI_AIDS:
+        if aid not in aids:
+            problems.append(f"{info_path}: the ISO 7816 select identifiers lack {aid} (the core selects it)")
+    if info.get("CFBundleDevelopmentRegion") != "ja":
+        problems.append(f"{info_path}: CFBundleDevelopmentRegion is not ja (Japanese first)")
+    if "TAG" not in ent.get("com.apple.developer.nfc.readersession.formats", []):
+        problems.append(f"{ent_path}: no NFC TAG reader session format (NFCTagReaderSession needs it)")
+    if not any(str(d).startswith("applinks:") for d in ent.get("com.apple.developer.associated-domains", [])):
+        problems.append(f"{ent_path}: no applinks: associated domain (locker labels open the app)")
+    strings = {}
+    for lang in ("ja", "en"):
+        f = app / f"Azukari/{lang}.lproj/InfoPlist.strings"
+        strings[lang] = set(re.findall(r'^"([^"]+)"\s*=', f.read_text(), re.M)) if f.exists() else set()
+        for key in ("CFBundleDisplayName", "NFCReaderUsageDescription", "NSCameraUsageDescription"):
+            if key not in strings[lang]:
+                problems.append(f"{f}: no {key}")
+    project = app / "Azukari.xcodeproj/project.pbxproj"
+    try:
+        pbx = parse_pbxproj(project.read_text())
+    except (ValueError, IndexError) as e:
+        return problems + [f"{project}: does not parse: {e}"], ""
+    objects = pbx.get("objects", {})
+    if pbx.get("rootObject") not in objects:
+        problems.append(f"{project}: rootObject is not an object of the project")
+
+    def refs(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                yield from refs(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from refs(v)
+        elif isinstance(value, str) and re.fullmatch(r"[0-9A-F]{24}", value):
+            yield value
+
+    for oid, obj in objects.items():
+        for ref in refs(obj):
+            if ref not in objects:
+                problems.append(f"{project}: {obj.get('isa')} {oid} names {ref}, which is not in the project")
+    parents = {}
+    for oid, obj in objects.items():
+        for child in obj.get("children", []) if isinstance(obj, dict) else []:
+            parents[child] = oid
+
+    def path_of(oid):
+        parts = []
+        while oid is not None:
+            obj = objects.get(oid, {})
+            if obj.get("sourceTree") not in (None, "<group>"):
+                return None
+            if obj.get("path") and obj.get("isa") != "PBXVariantGroup":
+                parts.append(obj["path"])
+            oid = parents.get(oid)
+        return app.joinpath(*reversed(parts)) if parts else None
+
+    for oid, obj in objects.items():
+        if obj.get("isa") == "PBXFileReference":
+            where = path_of(oid)
+            if where is not None and not where.exists():
+                problems.append(f"{project}: {obj.get('path')} points to {where}, which does not exist")
+        if obj.get("isa") == "XCBuildConfiguration":
+            settings = obj.get("buildSettings", {})
+            for key in ("INFOPLIST_FILE", "CODE_SIGN_ENTITLEMENTS"):
+                if key in settings and not (app / settings[key]).exists():
+                    problems.append(f"{project}: {key} = {settings[key]} does not exist")
+        if obj.get("isa") == "XCLocalSwiftPackageReference":
+            if not (app / obj.get("relativePath", "") / "Package.swift").exists():
+                problems.append(f"{project}: the local package {obj.get('relativePath')} has no Package.swift")
+    return problems, "Info.plist, entitlements, Azukari.xcodeproj"
+
+
 def literal_text(node):
     parts = []
     for c in node.children:
@@ -1784,6 +1922,31 @@ def self_tests(bindings, platform, view_rs, ios, test_bindings):
             found = check_bindings(copy, bindings, test_bindings, platform)[0]
         hit = [f for f in found if expected in f]
         results.append((name, [] if hit else [f"expected a problem containing {expected!r}, got {found or 'none'}"]))
+    # The app target: an AID dropped from Info.plist, a file the project names removed.
+    for name, path, old, new, expected in (
+        ("rejects an Info.plist without the common card AP", "App/Azukari/Info.plist",
+         "<string>D3921000310001010100</string>", "", "lack D3921000310001010100"),
+        ("rejects an English-only NFC usage text", "App/Azukari/Info.plist",
+         r"(<key>NFCReaderUsageDescription</key>\s*<string>)[^<]*", r"\1Reads the card",
+         "NFCReaderUsageDescription must be there, in Japanese"),
+        ("rejects a project naming an object it lacks", "App/Azukari.xcodeproj/project.pbxproj",
+         r"rootObject = [0-9A-F]{24}", "rootObject = 000000000000000000000000", "rootObject is not an object"),
+        ("rejects a project pointing at a missing file", "App/Azukari.xcodeproj/project.pbxproj",
+         "path = AzukariApp.swift;", "path = AzukariMain.swift;", "AzukariMain.swift points to"),
+    ):
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = pathlib.Path(tmp, "ios")
+            shutil.copytree(ios, copy, ignore=shutil.ignore_patterns(".build", "Frameworks"))
+            target = copy / path
+            text = target.read_text()
+            changed = re.sub(old, new, text, count=1) if "\\" in old or "[" in old else text.replace(old, new, 1)
+            if changed == text:
+                results.append((name, [f"{path} no longer holds {old!r}: update the self-test"]))
+                continue
+            target.write_text(changed)
+            found = check_app_target(copy)[0]
+        hit = [f for f in found if expected in f]
+        results.append((name, [] if hit else [f"expected a problem containing {expected!r}, got {found or 'none'}"]))
     # The C modules: two modules each defining RustBuffer (the committed per-crate modulemaps side by side).
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("azukari_coreFFI", "azukari_ffiFFI"):
@@ -1851,6 +2014,7 @@ def main():
         "parity": lambda: check_parity(ios, android, view_rs, bindings),
         "strings": lambda: check_strings(ios),
         "targets": lambda: check_targets(ios),
+        "app-target": lambda: check_app_target(ios),
         "ffi-headers": lambda: ffi_headers(ios, bindings),
     }
     passed = failed = 0
