@@ -31,7 +31,7 @@ kotlin { jvmToolchain(17) }
 
 dependencies {
     // JNA with its native dispatch library for every Android ABI.
-    api("${libs.jna.get()}@aar")
+    api(libs.jna) { artifact { type = "aar" } }
 }
 
 // One cargo-ndk build per ABI; release profile unless -PrustProfile=debug.

@@ -24,6 +24,7 @@ kotlin { jvmToolchain(17) }
 
 dependencies {
     api(project(":ffi"))
+    implementation(libs.coroutines.core)
     val composeBom = platform(libs.compose.bom)
     implementation(composeBom)
     implementation(libs.compose.ui)

@@ -19,6 +19,7 @@ import androidx.lifecycle.lifecycleScope
 import java.io.File
 import jp.azukari.android.bridge.BackgroundSync
 import jp.azukari.android.bridge.CardReader
+import jp.azukari.android.bridge.CoreErrors
 import jp.azukari.android.bridge.CoreThreads
 import jp.azukari.android.bridge.HubSettings
 import jp.azukari.android.bridge.KeystoreKeyVault
@@ -56,7 +57,13 @@ class MainActivity : ComponentActivity() {
         cardReader = ReaderModeCardReader(NfcAdapter.getDefaultAdapter(this))
         // A new app is locked: its first view and a restore touch no storage, so they may run here.
         val first = savedInstanceState?.getByteArray(SAVED_APP)?.let(app::restore) ?: app.view()
-        controller = AppController(first, ::dispatch, lifecycleScope, threads.calls)
+        controller = AppController(
+            first,
+            { event -> kept { app.dispatch(event) } },
+            lifecycleScope,
+            threads.calls,
+            CoreErrors::text,
+        )
         handleLink(intent)
         setContent {
             val view = controller.view
@@ -66,8 +73,9 @@ class MainActivity : ComponentActivity() {
         }
     }
 
-    private fun dispatch(event: AppEvent): AppView {
-        val next = app.dispatch(event)
+    /** One step of the core, then its sealed snapshot for process death (on the core's thread, like the step). */
+    private fun kept(step: () -> AppView): AppView {
+        val next = step()
         saved = runCatching { app.save() }.getOrNull()
         return next
     }
@@ -87,7 +95,7 @@ class MainActivity : ComponentActivity() {
         // Sync in the background while the app is in front, as long as the device has joined a hub.
         val hub = hubSettings.connection() ?: return
         backgroundSync = BackgroundSync(lifecycleScope, threads.sync, pauseMs = SYNC_PAUSE_MS) {
-            val next = app.sync(hub)
+            val next = kept { app.sync(hub) }
             runOnUiThread { controller.show(next) }
         }.also { it.start() }
     }
@@ -109,16 +117,16 @@ class MainActivity : ComponentActivity() {
     private fun PlatformRequests(view: AppView) {
         when (val request = view.request) {
             is PlatformRequest.TapCard -> DisposableEffect(request) {
-                cardReader.start(this@MainActivity) { card -> controller.step { app.presentCard(card) } }
+                cardReader.start(this@MainActivity) { card -> controller.step { kept { app.presentCard(card) } } }
                 onDispose { cardReader.stop(this@MainActivity) }
             }
             is PlatformRequest.ScanQr -> ScanQr(request)
             is PlatformRequest.JoinHub -> LaunchedEffect(request) {
-                controller.step { app.join(hubSettings.join(request.hubUrl, request.certSha256)) }
+                controller.step { kept { app.join(hubSettings.join(request.hubUrl, request.certSha256)) } }
             }
             is PlatformRequest.SyncNow -> LaunchedEffect(request) {
                 val hub = hubSettings.connection()
-                if (hub != null) controller.step { app.sync(hub) }
+                if (hub != null) controller.step { kept { app.sync(hub) } }
             }
             is PlatformRequest.ShareFile -> LaunchedEffect(request) { share(request) }
             null -> Unit

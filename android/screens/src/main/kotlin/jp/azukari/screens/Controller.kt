@@ -16,13 +16,14 @@ import uniffi.azukari_core.AppView
  * [dispatch] is the core's `App.dispatch`: it takes an event and gives the next view (blocking); [step] runs any
  * other call of the App that gives a view (a card presented, a sync, a restore). Every step runs on [coreDispatcher] one after another, and the view it returns replaces [view] on
  * the main thread. A thrown error (the store locked, damaged or full: the core throws only when the device cannot
- * go on) is kept in [failure] with the core's own text.
+ * go on) is kept in [failure] with the core's own text, which [textOf] takes out of the platform's exception.
  */
 class AppController(
     initial: AppView,
     private val dispatch: (AppEvent) -> AppView,
     private val scope: CoroutineScope,
     private val coreDispatcher: CoroutineDispatcher,
+    private val textOf: (Exception) -> String = { it.message ?: it.javaClass.simpleName },
 ) {
     var view: AppView by mutableStateOf(initial)
         private set
@@ -31,16 +32,11 @@ class AppController(
     var failure: String? by mutableStateOf(null)
         private set
 
-    /** Whether a step is under way (taps are not queued twice meanwhile). */
-    var working: Boolean by mutableStateOf(false)
-        private set
-
     /** Send what the person did. */
     fun send(event: AppEvent) = step { dispatch(event) }
 
     /** Run one blocking step of the core (dispatch, present a card, sync) and show the view it returns. */
     fun step(block: () -> AppView) {
-        working = true
         scope.launch {
             try {
                 val next = withContext(coreDispatcher) { block() }
@@ -48,9 +44,7 @@ class AppController(
                 view = next
             } catch (e: Exception) {
                 if (e is kotlinx.coroutines.CancellationException) throw e
-                failure = e.message ?: e.javaClass.simpleName
-            } finally {
-                working = false
+                failure = textOf(e)
             }
         }
     }

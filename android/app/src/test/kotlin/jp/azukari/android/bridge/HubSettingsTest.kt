@@ -28,3 +28,12 @@ class HubSettingsTest {
         }
     }
 }
+
+class CoreErrorsTest {
+    @Test
+    fun theCoresOwnTextIsShown() {
+        org.junit.Assert.assertEquals("locked", CoreErrors.text(uniffi.azukari_ffi.AzukariException.LockedStore("locked")))
+        org.junit.Assert.assertEquals("full", CoreErrors.text(uniffi.azukari_ffi.AzukariException.StorageFailure("full")))
+        org.junit.Assert.assertEquals("IllegalStateException", CoreErrors.text(IllegalStateException("x")))
+    }
+}
