@@ -383,6 +383,8 @@ fn apply_body(state: &mut CustodyState, envelope: &Envelope, hash: EventHash) {
                     at,
                 });
         }
+        // Passkey evidence for the hub's browser pages: checked by `ledger::passkey`, no custody state.
+        EventBody::PasskeyRegistered { .. } | EventBody::PasskeySigned { .. } => {}
         EventBody::PolicyUpdated { version, policy } => {
             if state.policy.as_ref().is_none_or(|(v, _)| version > v) {
                 state.policy = Some((*version, policy.clone()));

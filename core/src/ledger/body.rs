@@ -339,6 +339,30 @@ pub enum EventBody {
         /// The item whose return was refused.
         item: ItemId,
     },
+    /// A passkey (WebAuthn) was registered in the hub's browser pages, for a member of staff or for the family
+    /// member of an agreement; later [`EventBody::PasskeySigned`] events verify against its public key.
+    PasskeyRegistered {
+        /// Whose passkey.
+        owner: super::passkey::PasskeyOwner,
+        /// Its credential id, public key, RP ID and origin.
+        key: super::passkey::PasskeyKey,
+    },
+    /// A decision signed with a registered passkey over the exact text shown (see [`super::passkey`]).
+    PasskeySigned {
+        /// What was decided.
+        decision: super::passkey::DecisionKind,
+        /// About which request or agreement.
+        subject: super::passkey::DecisionSubject,
+        /// The hash of the decision event it signs (`ApprovalGranted`, `ApprovalDenied`, `AgreementRevoked`);
+        /// none for a consent, which this event itself records.
+        decided: Option<EventHash>,
+        /// SHA-256 of the text shown to the person.
+        text_sha256: [u8; 32],
+        /// The one-time random nonce of the challenge.
+        nonce: [u8; 32],
+        /// The browser's assertion.
+        assertion: super::passkey::PasskeyAssertion,
+    },
 }
 
 impl EventBody {
@@ -378,6 +402,8 @@ impl EventBody {
             EventBody::LabelIssued { .. } => "label_issued",
             EventBody::LabelRevoked { .. } => "label_revoked",
             EventBody::CardMismatch { .. } => "card_mismatch",
+            EventBody::PasskeyRegistered { .. } => "passkey_registered",
+            EventBody::PasskeySigned { .. } => "passkey_signed",
         }
     }
 }

@@ -5,11 +5,13 @@
 //! - [`envelope`]: who recorded it, when, where in the device's chain; the canonical versioned encoding that
 //!   hashes and signatures cover.
 //! - [`log_hash`]: the commitment to a whole local log and the resumable hasher that keeps it on every append.
+//! - [`passkey`]: decisions signed with a passkey in the hub's browser pages, and their offline check.
 //! - [`verify`]: checking a log — chains, signatures, duplicates, order and a trusted head.
 
 pub mod body;
 pub mod envelope;
 pub mod log_hash;
+pub mod passkey;
 pub mod verify;
 
 pub use body::{
