@@ -46,6 +46,7 @@ pub const SOURCES: [(Locale, &[(&str, &str)]); 2] = [
             ("card.ftl", include_str!("../i18n/ja/card.ftl")),
             ("book.ftl", include_str!("../i18n/ja/book.ftl")),
             ("app.ftl", include_str!("../i18n/ja/app.ftl")),
+            ("web.ftl", include_str!("../i18n/ja/web.ftl")),
         ],
     ),
     (
@@ -65,6 +66,7 @@ pub const SOURCES: [(Locale, &[(&str, &str)]); 2] = [
             ("card.ftl", include_str!("../i18n/en/card.ftl")),
             ("book.ftl", include_str!("../i18n/en/book.ftl")),
             ("app.ftl", include_str!("../i18n/en/app.ftl")),
+            ("web.ftl", include_str!("../i18n/en/web.ftl")),
         ],
     ),
 ];

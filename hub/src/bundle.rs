@@ -6,8 +6,11 @@
 //! the Merkle root rebuilt from the event hashes equal to the signed root, so every event is included and nothing
 //! else); every event's signature and every device chain from the founding device on; and, given a checkpoint the
 //! auditor kept from earlier, that the log is consistent with it (a consistency proof from the rebuilt tree,
-//! verified against the earlier signed root).
+//! verified against the earlier signed root); and every decision signed with a passkey in the browser pages
+//! (approvals, denials, family consents and revocations: `azukari_core::ledger::passkey`) against the passkey
+//! registered in the log, so one edited byte of an assertion fails the bundle.
 
+use azukari_core::ledger::passkey::verify_passkey_decisions;
 use azukari_core::ledger::{SignedEvent, TrustAnchor, VerifyMode, verify_log};
 use azukari_core::sync::protocol::WireEvent;
 use azukari_core::sync::{CheckpointVerifier, MerkleLog, verify_consistency, verify_inclusion};
@@ -48,6 +51,10 @@ pub struct BundleReport {
     pub root: String,
     /// The earlier checkpoint's size the log was shown consistent with, if one was given.
     pub consistent_with: Option<u64>,
+    /// Passkeys registered in the log.
+    pub passkeys: usize,
+    /// Decisions signed with a passkey, each verified.
+    pub signed_decisions: usize,
 }
 
 /// The first problem a bundle has.
@@ -77,6 +84,11 @@ pub enum BundleError {
         "the earlier checkpoint you gave is not from this hub's log (another key or another facility), so it says nothing about this log; give a checkpoint this hub signed / 指定した以前のチェックポイントはこのハブの記録のものではありません（別の鍵または別の施設）。このハブが署名したチェックポイントを指定してください"
     )]
     UnrelatedCheckpoint,
+    /// A passkey-signed decision does not verify.
+    #[error(
+        "a decision signed with a passkey does not verify: {0} / パスキーで署名された決定を検証できません"
+    )]
+    Passkey(String),
     /// The log is not consistent with the earlier checkpoint.
     #[error(
         "the log is not consistent with your earlier checkpoint: {0} / 以前のチェックポイントと整合しません（履歴が書き換えられています）"
@@ -120,6 +132,8 @@ pub fn verify_bundle(
     // Signatures and chains first: a changed, removed or moved event is named (by its index in the hub's log).
     let report = verify_log(&events, &anchor, None, VerifyMode::EverySignature)
         .map_err(|e| BundleError::Ledger(e.to_string()))?;
+    let passkeys =
+        verify_passkey_decisions(&events).map_err(|e| BundleError::Passkey(e.to_string()))?;
     if events.len() as u64 != checkpoint.head.size {
         return Err(BundleError::Tree(format!(
             "{} events but the checkpoint signs {}",
@@ -166,6 +180,8 @@ pub fn verify_bundle(
         devices: report.devices,
         root: checkpoint.head.root.to_hex(),
         consistent_with,
+        passkeys: passkeys.passkeys,
+        signed_decisions: passkeys.decisions,
     })
 }
 

@@ -10,3 +10,4 @@ pub mod log;
 pub mod server;
 pub mod service;
 pub mod storage;
+pub mod web;

@@ -81,6 +81,46 @@ enum Command {
         /// Where to create it (default: a new directory under the system's temporary directory).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Then serve it and print the browser console's address and one-time passkey links.
+        #[arg(long)]
+        serve: bool,
+        /// Address to serve on (with --serve; loopback, plain HTTP).
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: std::net::SocketAddr,
+        /// Also write the one-time links as JSON to this file (with --serve; for the browser tests).
+        #[arg(long)]
+        links: Option<PathBuf>,
+    },
+    /// Issue a one-time link with which a member of staff registers a passkey for the browser console.
+    StaffLink {
+        /// The hub directory.
+        #[arg(long, default_value = "azukari-hub")]
+        dir: PathBuf,
+        /// The member of staff's id (default: the first administrator).
+        #[arg(long)]
+        staff: Option<String>,
+        /// The console's address as browsers reach it (default: `DIR/web-origin`, else http://localhost:8443).
+        #[arg(long)]
+        url: Option<String>,
+        /// How long the link works, in minutes.
+        #[arg(long, default_value_t = azukari_hub::web::STAFF_LINK_MINUTES)]
+        minutes: i64,
+    },
+    /// The demo's caregiver phone: ask for a checkout that needs a supervisor's approval, sync it to the served
+    /// hub, and wait for the answer (what a supervisor sees live in the browser console).
+    DemoPhone {
+        /// The demo's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The served hub.
+        #[arg(long, default_value = "http://127.0.0.1:8443")]
+        url: String,
+        /// How many requests to make (each for another item).
+        #[arg(long, default_value_t = 1)]
+        requests: usize,
+        /// How long to wait for the answers, in seconds.
+        #[arg(long, default_value_t = 120)]
+        wait: u64,
     },
     /// Export the 管理簿 as CSV (Excel, Japanese) and the auditor's proof bundle.
     Export {
@@ -147,7 +187,30 @@ fn main() -> ExitCode {
             minutes,
             postgres,
         } => enroll(&dir, &label, &url, minutes, postgres.as_deref()),
-        Command::Demo { dir } => run_demo(dir),
+        Command::Demo {
+            dir,
+            serve,
+            listen,
+            links,
+        } => run_demo(dir).and_then(|(code, dir)| {
+            if serve {
+                serve_demo(&dir, listen, links.as_deref())
+            } else {
+                Ok(code)
+            }
+        }),
+        Command::StaffLink {
+            dir,
+            staff,
+            url,
+            minutes,
+        } => staff_link(&dir, staff.as_deref(), url.as_deref(), minutes),
+        Command::DemoPhone {
+            dir,
+            url,
+            requests,
+            wait,
+        } => demo_phone(&dir, &url, requests, wait),
         Command::Export {
             dir,
             csv,
@@ -320,7 +383,7 @@ fn enroll(
 }
 
 /// The demo: a facility on a hub, a caregiver's phone enrolled in process, a week of handovers synced every day.
-fn run_demo(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
+fn run_demo(dir: Option<PathBuf>) -> Result<(ExitCode, PathBuf), Failure> {
     let dir = match dir {
         Some(dir) => dir,
         None => std::env::temp_dir().join(format!("azukari-hub-demo-{}", std::process::id())),
@@ -443,7 +506,257 @@ fn run_demo(dir: Option<PathBuf>) -> Result<ExitCode, Failure> {
     let text = next_offer.qr_text("http://127.0.0.1:8443", None, &verifier_key);
     print_qr(&text)?;
     println!("{text}");
+    Ok((ExitCode::SUCCESS, dir))
+}
+
+/// Serve the demo hub with its browser console: one-time passkey links for the administrator and the
+/// supervisor, and a family link for the first resident's agreement, printed (and written as JSON to `links`).
+fn serve_demo(
+    dir: &Path,
+    listen: std::net::SocketAddr,
+    links: Option<&Path>,
+) -> Result<ExitCode, Failure> {
+    use azukari_core::model::Role;
+    use azukari_hub::web::store::{LinkKind, WebStore};
+    let mut hub = Hub::open(dir, storage(dir, None)?, Arc::new(SystemClock))?;
+    let (admin, supervisor, agreement) = {
+        let session = hub.session()?;
+        let state = session.store().state();
+        let admin = state
+            .staff
+            .values()
+            .find(|s| s.active && s.has_role(Role::Admin))
+            .map(|s| s.id)
+            .ok_or("no administrator")?;
+        let supervisor = state
+            .staff
+            .values()
+            .find(|s| s.active && s.has_role(Role::Supervisor) && !s.has_role(Role::Admin))
+            .map(|s| s.id)
+            .ok_or("no supervisor")?;
+        let now = session.now();
+        let agreement = state
+            .agreements
+            .values()
+            .filter(|a| a.is_active_at(now))
+            .min_by_key(|a| a.signed_at)
+            .map(|a| a.id)
+            .ok_or("no agreement")?;
+        (admin, supervisor, agreement)
+    };
+    let origin = azukari_hub::web::origin_for(dir, listen, false);
+    let web = WebStore::open_in(dir)?;
+    let now = SystemClock.now().0;
+    let admin_link = format!(
+        "{origin}/enrol?t={}",
+        web.issue_link(
+            LinkKind::Staff(admin),
+            now,
+            azukari_hub::web::STAFF_LINK_MINUTES
+        )?
+    );
+    let supervisor_link = format!(
+        "{origin}/enrol?t={}",
+        web.issue_link(
+            LinkKind::Staff(supervisor),
+            now,
+            azukari_hub::web::STAFF_LINK_MINUTES
+        )?
+    );
+    let family_link = format!(
+        "{origin}/f?t={}",
+        web.issue_link(
+            LinkKind::Family(agreement),
+            now,
+            azukari_hub::web::FAMILY_LINK_MINUTES
+        )?
+    );
+    drop(web);
+    println!();
+    println!("browser console / ブラウザの管理画面: {origin}/console");
+    println!(
+        "  administrator's passkey link (one use, 30 min) / 管理者のパスキー登録リンク: {admin_link}"
+    );
+    println!(
+        "  supervisor's passkey link (one use, 30 min) / 責任者のパスキー登録リンク: {supervisor_link}"
+    );
+    println!("  family link of the first agreement (one use) / 家族用リンク: {family_link}");
+    println!(
+        "  a caregiver's phone asks for approval / 介護職員の端末から承認を依頼: cargo run -p azukari-hub -- demo-phone --dir {} --url http://{listen}",
+        dir.display()
+    );
+    if let Some(path) = links {
+        let json = serde_json::json!({
+            "origin": origin,
+            "console": format!("{origin}/console"),
+            "admin": admin_link,
+            "supervisor": supervisor_link,
+            "family": family_link,
+            "dir": dir.display().to_string(),
+        });
+        std::fs::write(path, serde_json::to_vec_pretty(&json)?)?;
+    }
+    println!("serving / 起動中: http://{listen} (Ctrl-C to stop / 停止は Ctrl-C)");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(azukari_hub::server::serve(hub, listen, None))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Print a one-time passkey enrolment link for a member of staff.
+fn staff_link(
+    dir: &Path,
+    staff: Option<&str>,
+    url: Option<&str>,
+    minutes: i64,
+) -> Result<ExitCode, Failure> {
+    use azukari_core::model::{Role, StaffId};
+    use azukari_hub::web::store::{LinkKind, WebStore};
+    let mut hub = Hub::open(dir, storage(dir, None)?, Arc::new(SystemClock))?;
+    let session = hub.session()?;
+    let state = session.store().state();
+    let id = match staff {
+        Some(text) => StaffId(uuid::Uuid::parse_str(text)?),
+        None => state
+            .staff
+            .values()
+            .find(|s| s.active && s.has_role(Role::Admin))
+            .map(|s| s.id)
+            .ok_or("no administrator / 管理者がいません")?,
+    };
+    if !state.staff.get(&id).is_some_and(|s| s.active) {
+        return Err("no such member of staff / 該当する職員がいません".into());
+    }
+    let origin = match url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => azukari_hub::web::origin_for(
+            dir,
+            std::net::SocketAddr::from(([127, 0, 0, 1], 8443)),
+            false,
+        ),
+    };
+    let token =
+        WebStore::open_in(dir)?.issue_link(LinkKind::Staff(id), SystemClock.now().0, minutes)?;
+    let link = format!("{origin}/enrol?t={token}");
+    println!(
+        "passkey enrolment link (one use, {minutes} min) / パスキー登録リンク（1回限り、{minutes}分有効）:"
+    );
+    print_qr(&link)?;
+    println!("{link}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's caregiver phone asks for `count` checkouts that need approval, then waits for the supervisor's
+/// answers: exit 0 when all were approved, 3 when one was denied, 4 when time ran out.
+fn demo_phone(dir: &Path, url: &str, count: usize, wait: u64) -> Result<ExitCode, Failure> {
+    use azukari_core::custody::{Custody, RequestStatus};
+    use azukari_core::flows::handover::{
+        HandoverFlow, HandoverIntent, HandoverStep, PurposeChoice,
+    };
+    use azukari_core::model::Role;
+    use azukari_core::store::{OpenOptions, Store, Unlock};
+    let vault = azukari_core::crypto::FileKeyVault::new(dir.join("phone.key"));
+    let store = Store::open(
+        &dir.join("phone.azukari"),
+        Unlock::Vault(&vault),
+        OpenOptions::default(),
+        Arc::new(SystemClock),
+    )?;
+    let client = azukari_hub::client::HubClient::new(url, None)?;
+    let mut session = Session::new(store)?;
+    sync(session.store_mut(), &client, 0)?;
+    let state = session.store().state().clone();
+    let caregivers: Vec<_> = state
+        .staff
+        .values()
+        .filter(|s| s.active && s.has_role(Role::Caregiver) && !s.has_role(Role::Supervisor))
+        .map(|s| s.id)
+        .collect();
+    let items: Vec<_> = state
+        .items
+        .values()
+        .filter(|r| !r.retired && matches!(r.custody, Custody::InLocker { .. }))
+        .map(|r| (r.item.id, r.item.home_locker))
+        .collect();
+    let mut asked = Vec::new();
+    'search: for caregiver in &caregivers {
+        session.sign_in(*caregiver)?;
+        for (item, locker) in &items {
+            if asked.contains(item) {
+                continue;
+            }
+            let mut flow = HandoverFlow::new();
+            let steps = [
+                HandoverIntent::ScanLocker { locker: *locker },
+                HandoverIntent::ChooseItem { item: *item },
+                HandoverIntent::ChoosePurpose {
+                    purpose: PurposeChoice::MedicalVisit,
+                    note: None,
+                },
+            ];
+            if steps
+                .into_iter()
+                .any(|intent| flow.handle(&mut session, intent).is_err())
+            {
+                continue;
+            }
+            if flow.view(&session).step != HandoverStep::NeedsApproval {
+                continue;
+            }
+            flow.handle(&mut session, HandoverIntent::RequestApproval)?;
+            asked.push(*item);
+            if asked.len() == count {
+                break 'search;
+            }
+        }
+        session.sign_out();
+    }
+    session.sign_out();
+    if asked.len() < count.max(1) {
+        return Err("no checkout needs approval now / 承認が必要な持出がありません".into());
+    }
+    let mut waiting: Vec<_> = session
+        .store()
+        .state()
+        .requests
+        .iter()
+        .filter(|(_, r)| asked.contains(&r.item) && r.status == RequestStatus::Pending)
+        .map(|(id, _)| *id)
+        .collect();
+    sync(session.store_mut(), &client, 0)?;
+    for request in &waiting {
+        println!("requested / 承認を依頼しました: {}", request.0);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
+    let mut denied = false;
+    while !waiting.is_empty() {
+        if std::time::Instant::now() >= deadline {
+            println!("no answer in {wait} s / {wait}秒以内に回答がありません");
+            return Ok(ExitCode::from(4));
+        }
+        sync(session.store_mut(), &client, 5_000)?;
+        let state = session.store().state();
+        waiting.retain(
+            |request| match state.requests.get(request).map(|r| r.status) {
+                Some(RequestStatus::Granted(_)) => {
+                    println!("approved / 承認されました: {}", request.0);
+                    false
+                }
+                Some(RequestStatus::Denied(_)) => {
+                    println!("denied / 却下されました: {}", request.0);
+                    denied = true;
+                    false
+                }
+                _ => true,
+            },
+        );
+    }
+    Ok(if denied {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print_qr(text: &str) -> Result<(), Failure> {
@@ -500,6 +813,10 @@ fn verify(bundle: &Path, key: Option<&Path>, since: Option<&Path>) -> Result<Exi
             println!(
                 "verified / 検証済み: {} events from {} device(s), every signature and chain valid, Merkle root {}",
                 report.events, report.devices, report.root
+            );
+            println!(
+                "passkey-signed decisions verified / パスキー署名の決定を検証: {} (registered passkeys / 登録パスキー: {})",
+                report.signed_decisions, report.passkeys
             );
             if key.is_none() {
                 println!(

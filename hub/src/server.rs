@@ -278,7 +278,19 @@ pub async fn bind_with_limits(
         body_timeout: limits.body_timeout,
     };
     tokio::spawn(catch_up_when_idle(state.clone()));
-    let app = security_headers(router(state.clone()), tls.is_some()).into_make_service();
+    // The browser pages (console, family) beside the API; their own state and security headers.
+    let web = crate::web::router(crate::web::WebContext {
+        hub: state.hub.clone(),
+        size: state.size.clone(),
+        addr: local_addr,
+        https: tls.is_some(),
+    })
+    .map_err(|e| ServerError::File {
+        path: PathBuf::from("web.sqlite"),
+        message: e.to_string(),
+    })?;
+    let app = security_headers(router(state.clone()).merge(web), tls.is_some())
+        .into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let mut server = axum_server::from_tcp(listener)

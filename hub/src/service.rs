@@ -14,6 +14,7 @@ use crate::storage::{
 use azukari_core::clock::{Clock, Timestamp};
 use azukari_core::crypto::DevicePublicKey;
 use azukari_core::crypto::{FileKeyVault, KdfParams};
+use azukari_core::flows::Session;
 use azukari_core::ledger::SignedEvent;
 use azukari_core::model::DeviceId;
 use azukari_core::store::{CreateOptions, OpenOptions, Store, StoreError, Unlock};
@@ -112,6 +113,9 @@ pub enum ServiceError {
         /// How many one push may carry.
         limit: usize,
     },
+    /// A flow on the hub's own store refused or failed (the browser pages).
+    #[error(transparent)]
+    Flow(#[from] azukari_core::flows::FlowError),
     /// A file of the hub directory could not be read or written.
     #[error("hub file {path}: {message}")]
     File {
@@ -156,7 +160,8 @@ impl EnrollmentOffer {
 /// One facility's hub.
 pub struct Hub {
     log: HubLog,
-    store: Store,
+    /// The hub's own store, inside a flow session so the browser pages can run the core's flows on it.
+    session: Session,
 }
 
 /// What `init` needs.
@@ -204,7 +209,10 @@ impl Hub {
             created_at: clock.now().0,
         })?;
         let log = HubLog::open(storage, store.facility_id(), key, clock)?;
-        let mut hub = Hub { log, store };
+        let mut hub = Hub {
+            log,
+            session: Session::new(store)?,
+        };
         hub.publish_own()?;
         Ok(hub)
     }
@@ -240,7 +248,10 @@ impl Hub {
             std::fs::read_to_string(&public_path).map_err(|e| file_error(&public_path, e))?;
         let key = CheckpointKey::from_encoded(secret.trim(), public.trim())?;
         let log = HubLog::open(storage, store.facility_id(), key, clock)?;
-        Ok(Hub { log, store })
+        Ok(Hub {
+            log,
+            session: Session::new(store)?,
+        })
     }
 
     /// The log.
@@ -252,13 +263,27 @@ impl Hub {
     /// through this, and publish what was recorded with [`Hub::publish_own`].
     pub fn store(&mut self) -> Result<&mut Store, ServiceError> {
         self.catch_up(None)?;
-        Ok(&mut self.store)
+        Ok(self.session.store_mut())
+    }
+
+    /// Where the hub's own store is (its directory is the hub directory); no catching up.
+    pub fn store_path(&self) -> &Path {
+        self.session.store().path()
+    }
+
+    /// A flow session over the hub's own store, first brought up to the log and to the policy in force. The
+    /// browser pages sign a member of staff in, run a flow and sign out again; publish what it recorded with
+    /// [`Hub::publish_own`].
+    pub fn session(&mut self) -> Result<&mut Session, ServiceError> {
+        self.catch_up(None)?;
+        self.session.refresh_rules()?;
+        Ok(&mut self.session)
     }
 
     /// The hub's own store brought up to the log, closing the hub (for exports that read the whole ledger).
     pub fn into_store(mut self) -> Result<Store, ServiceError> {
         self.catch_up(None)?;
-        Ok(self.store)
+        Ok(self.session.into_store())
     }
 
     /// Push the hub store's own new events into the log (after seeding or recording on the hub itself).
@@ -266,14 +291,14 @@ impl Hub {
         // Up to the log first, so the store's events stay exactly a prefix of the log once its own are appended.
         self.catch_up(None)?;
         let pushed = self.log.tree().len();
-        let published = self.log.last_seq(self.store.device_id());
-        let own: Vec<SignedEvent> = self.store.own_events_after(published)?;
+        let published = self.log.last_seq(self.session.store().device_id());
+        let own: Vec<SignedEvent> = self.session.store().own_events_after(published)?;
         if own.is_empty() {
             return Ok(0);
         }
-        let keys = self.store.local_keys()?;
+        let keys = self.session.store().local_keys()?;
         let response = self.log.push(&PushRequest {
-            device: self.store.device_id(),
+            device: self.session.store().device_id(),
             events: own.iter().map(WireEvent::from).collect(),
             keys,
         })?;
@@ -295,7 +320,7 @@ impl Hub {
         minutes: i64,
     ) -> Result<EnrollmentOffer, ServiceError> {
         let facility = self.log.facility();
-        let now = self.store.now();
+        let now = self.session.store().now();
         offer_enrollment(self.log.storage(), facility, label, minutes, now)
     }
 
@@ -306,11 +331,11 @@ impl Hub {
         // Check what can be checked before the token is used up: a malformed request must not burn it.
         crate::guard::check_enrollment(request)?;
         let hash: [u8; 32] = Sha256::digest(request.token.as_bytes()).into();
-        let now = self.store.now().0;
+        let now = self.session.store().now().0;
         // The token first, without using it up: only its holder may learn whether a device id is enrolled.
         token_accepted(self.log.storage().token_state(facility, &hash, now)?)?;
         self.catch_up(None)?;
-        if self.store.state_has_device(request.device) {
+        if self.session.store().state_has_device(request.device) {
             return Err(ServiceError::Store(StoreError::DeviceAlreadyRegistered));
         }
         let label = match self.log.storage().use_token(facility, &hash, now)? {
@@ -319,7 +344,7 @@ impl Hub {
             TokenUse::Expired => return Err(ServiceError::ExpiredToken),
             TokenUse::AlreadyUsed => return Err(ServiceError::UsedToken),
         };
-        self.store.register_device(
+        self.session.store_mut().register_device(
             None,
             request.device,
             azukari_core::crypto::DevicePublicKey(request.public_key.clone()),
@@ -334,7 +359,7 @@ impl Hub {
         })?;
         let verifier_key = self.log.verifier_key().to_string();
         Ok(answer_enrollment(
-            &self.store,
+            self.session.store(),
             request,
             &label,
             &verifier_key,
@@ -368,7 +393,7 @@ impl Hub {
             .device_key(device)
             .cloned()
             .ok_or(ServiceError::UnknownDevice)?;
-        Ok((key, self.store.now()))
+        Ok((key, self.session.store().now()))
     }
 
     /// Take in a device's push (its signature checked by [`Hub::authenticate`] first). The hub's own store is not brought up to date here (that would put its commit on
@@ -388,7 +413,7 @@ impl Hub {
             if self.log.is_erased(key.owner) {
                 continue;
             }
-            if self.store.key_opens(key) {
+            if self.session.store().key_opens(key) {
                 keys.push(key.clone());
             } else {
                 bad.push(key.id.0);
@@ -416,7 +441,7 @@ impl Hub {
             .into_iter()
             .filter(|key| !self.log.is_erased(key.owner))
             .collect();
-        self.store.import_keys(&keys)?;
+        self.session.store_mut().import_keys(&keys)?;
         Ok(response)
     }
 
@@ -464,7 +489,7 @@ impl Hub {
                 ))));
             }
             let events: Vec<SignedEvent> = batch.iter().map(StoredEvent::to_signed).collect();
-            self.store.ingest_all(&events)?;
+            self.session.store_mut().ingest_all(&events)?;
             from = last + 1;
         }
         Ok(size.saturating_sub(from))
@@ -473,9 +498,14 @@ impl Hub {
     /// How many events of the log the hub's store holds: the store holds a prefix of the log, plus any of its own
     /// events not published yet.
     fn store_position(&mut self) -> Result<u64, ServiceError> {
-        let published = self.log.last_seq(self.store.device_id());
-        let unpublished = self.store.own_events_after(published)?.len() as u64;
-        Ok(self.store.head().length.saturating_sub(unpublished))
+        let published = self.log.last_seq(self.session.store().device_id());
+        let unpublished = self.session.store().own_events_after(published)?.len() as u64;
+        Ok(self
+            .session
+            .store()
+            .head()
+            .length
+            .saturating_sub(unpublished))
     }
 }
 

@@ -12,14 +12,14 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use azukari_core::custody::Custody;
 use azukari_core::flows::Session;
-use azukari_core::flows::board::{BoardFlow, BoardIntent};
 use azukari_core::flows::consent::{AgreementRow, ConsentFlow};
 use azukari_core::flows::ledger_book::ledger_csv;
 use azukari_core::i18n::Locale;
 use azukari_core::ledger::EventBody;
 use azukari_core::ledger::passkey::{DecisionKind, DecisionSubject, PasskeyOwner, text_sha256};
-use azukari_core::model::{AgreementId, ResidentId};
+use azukari_core::model::{AgreementId, ItemCategory, ResidentId};
 use azukari_core::store::Field;
 use serde_json::json;
 use std::collections::HashSet;
@@ -57,6 +57,18 @@ pub(crate) fn resident_name(session: &Session, resident: ResidentId) -> String {
         .unwrap_or_default()
 }
 
+/// The catalogue's name of an item category.
+fn category_message(category: ItemCategory) -> &'static str {
+    match category {
+        ItemCategory::MynaCard => "item-myna-card",
+        ItemCategory::PinEnvelope => "item-pin-envelope",
+        ItemCategory::EligibilityCertificate => "item-eligibility-certificate",
+        ItemCategory::EligibilityNotice => "item-eligibility-notice",
+        ItemCategory::CareInsuranceCard => "item-care-insurance-card",
+        ItemCategory::LegacyInsuranceCard => "item-legacy-insurance-card",
+    }
+}
+
 /// What the family pages show of one agreement.
 struct Agreement {
     resident: String,
@@ -78,15 +90,26 @@ async fn load(web: &Web, agreement: AgreementId, locale: Locale) -> Result<Agree
                 .agreements
                 .into_iter()
                 .find(|row| row.agreement == agreement)?;
-            let mut board = BoardFlow::new();
-            board
-                .handle(session, BoardIntent::ShowResident(resident))
-                .ok()?;
-            let board = board.view(session);
-            let items = [board.held, board.out, board.overdue]
-                .into_iter()
-                .flat_map(|section| section.items)
-                .map(|item| (item.kind, item.custody))
+            let catalog = session.catalog();
+            let items = session
+                .store()
+                .state()
+                .items
+                .values()
+                .filter(|record| record.item.resident == resident && !record.retired)
+                .filter_map(|record| {
+                    let place = match record.custody {
+                        Custody::InLocker { .. } => "web-family-item-held",
+                        Custody::Out { .. } => "web-family-item-out",
+                        Custody::WithHospital { .. } => "web-family-item-hospital",
+                        Custody::Lost { .. } => "web-family-item-lost",
+                        Custody::Released { .. } => return None,
+                    };
+                    Some((
+                        catalog.text(category_message(record.item.kind.category())),
+                        catalog.text(place),
+                    ))
+                })
                 .collect();
             let confirmed = session
                 .store()
@@ -131,7 +154,11 @@ fn family_page(web: &Web, visit: &Visit, title_id: &str, path: &str) -> Page {
     page
 }
 
-async fn open(State(web): State<Web>, visit: Visit, Query(token): Query<super::console::Token>) -> Response {
+async fn open(
+    State(web): State<Web>,
+    visit: Visit,
+    Query(token): Query<super::console::Token>,
+) -> Response {
     open_link(&web, &visit, token.t).await
 }
 
@@ -165,7 +192,10 @@ async fn agreement_page(State(web): State<Web>, visit: Visit) -> Response {
         title: Some(visit.text("web-family-about")),
         facts: vec![
             (visit.text("web-family-resident"), shown.resident.clone()),
-            (visit.text("web-family-signatory"), shown.row.signatory.clone()),
+            (
+                visit.text("web-family-signatory"),
+                shown.row.signatory.clone(),
+            ),
             (visit.text("web-family-covers"), shown.row.covers.clone()),
             (visit.text("web-family-signed"), shown.row.signed.clone()),
             (visit.text("web-family-status"), shown.row.status.clone()),
@@ -274,7 +304,11 @@ async fn family_decision(
         ));
     }
     let text = match kind {
-        DecisionKind::Revoke => format!("{}\n{}", visit.text("web-family-revoke-text"), shown.row.text),
+        DecisionKind::Revoke => format!(
+            "{}\n{}",
+            visit.text("web-family-revoke-text"),
+            shown.row.text
+        ),
         _ => shown.row.text.clone(),
     };
     Ok(Decision {
@@ -300,10 +334,18 @@ async fn confirm_options(
         return signed_out(&visit);
     };
     if !web.allow("sign", &visit) {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "rate_limited", visit.text("web-refused-rate"));
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            visit.text("web-refused-rate"),
+        );
     }
     if !has_passkey(&web, agreement) {
-        let name = format!("{} {}", visit.text("web-family-passkey-name"), &agreement.0.to_string()[..8]);
+        let name = format!(
+            "{} {}",
+            visit.text("web-family-passkey-name"),
+            &agreement.0.to_string()[..8]
+        );
         return match passkeys::start_registration(
             &web,
             &visit,
@@ -361,7 +403,11 @@ async fn confirm_finish(
         };
     }
     let Some(assertion) = finish.assertion else {
-        return refuse(StatusCode::BAD_REQUEST, "bad_request", visit.text("web-refused-bad-request"));
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            visit.text("web-refused-bad-request"),
+        );
     };
     let (decision, assertion) = match passkeys::finish_decision(&web, &visit, &assertion) {
         Ok(done) => done,
@@ -392,7 +438,12 @@ async fn confirm_finish(
         .await;
     match recorded {
         Ok(Ok(())) => {
-            web.log(&visit, &visit.who_tag(), "consented", &agreement.0.to_string());
+            web.log(
+                &visit,
+                &visit.who_tag(),
+                "consented",
+                &agreement.0.to_string(),
+            );
             web.flash(&visit, "info", visit.text("web-family-confirm-done"));
             axum::Json(json!({ "redirect": "/family" })).into_response()
         }
@@ -417,7 +468,11 @@ async fn revoke_options(
         return signed_out(&visit);
     };
     if !web.allow("sign", &visit) {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "rate_limited", visit.text("web-refused-rate"));
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            visit.text("web-refused-rate"),
+        );
     }
     let decision = match family_decision(&web, &visit, agreement, DecisionKind::Revoke).await {
         Ok(decision) => decision,
@@ -443,7 +498,11 @@ async fn revoke_finish(
         return signed_out(&visit);
     };
     let Some(assertion) = finish.assertion else {
-        return refuse(StatusCode::BAD_REQUEST, "bad_request", visit.text("web-refused-bad-request"));
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            visit.text("web-refused-bad-request"),
+        );
     };
     let (decision, assertion) = match passkeys::finish_decision(&web, &visit, &assertion) {
         Ok(done) => done,
@@ -484,7 +543,12 @@ async fn revoke_finish(
         .await;
     match recorded {
         Ok(Ok(())) => {
-            web.log(&visit, &visit.who_tag(), "revoked", &agreement.0.to_string());
+            web.log(
+                &visit,
+                &visit.who_tag(),
+                "revoked",
+                &agreement.0.to_string(),
+            );
             web.flash(&visit, "info", visit.text("web-family-revoke-done"));
             axum::Json(json!({ "redirect": "/family" })).into_response()
         }
@@ -500,7 +564,11 @@ async fn sign_in_page(State(web): State<Web>, visit: Visit) -> Response {
     if family_of(&visit).is_some() {
         return Redirect::to("/family").into_response();
     }
-    let mut page = web.page(&visit, visit.text("web-family-signin-title"), "/family/signin");
+    let mut page = web.page(
+        &visit,
+        visit.text("web-family-signin-title"),
+        "/family/signin",
+    );
     page.sections.push(PageSection {
         paragraphs: vec![visit.text("web-family-signin-body")],
         actions: vec![Action::passkey(
@@ -525,7 +593,11 @@ async fn sign_in_options(
     }
     if !web.allow("sign_in", &visit) {
         web.log(&visit, "anonymous", "sign_in_refused", "rate_limited");
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "rate_limited", visit.text("web-refused-rate"));
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            visit.text("web-refused-rate"),
+        );
     }
     match passkeys::start_sign_in(&web, &visit, true) {
         Ok(options) => axum::Json(options).into_response(),
@@ -544,14 +616,23 @@ async fn sign_in_finish(
         Err(response) => return response,
     };
     let Some(assertion) = finish.assertion else {
-        return refuse(StatusCode::BAD_REQUEST, "bad_request", visit.text("web-refused-bad-request"));
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            visit.text("web-refused-bad-request"),
+        );
     };
     match passkeys::finish_sign_in(&web, &visit, &assertion) {
         Ok(PasskeyOwner::Family { agreement }) => {
             let Some(id) = web.sign_in(&visit, Who::Family(agreement)) else {
                 return internal();
             };
-            web.log(&visit, &format!("family:{}", agreement.0), "sign_in", "passkey");
+            web.log(
+                &visit,
+                &format!("family:{}", agreement.0),
+                "sign_in",
+                "passkey",
+            );
             let mut response = axum::Json(json!({ "redirect": "/family" })).into_response();
             web.set_cookie(&mut response, &id);
             response
@@ -576,11 +657,14 @@ async fn history_rows(
             session.locale = locale;
             let state = session.store().state();
             let resident = state.agreements.get(&agreement)?.resident;
-            let item_of_request =
-                |request: &azukari_core::model::RequestId| state.requests.get(request).map(|r| r.item);
+            let item_of_request = |request: &azukari_core::model::RequestId| {
+                state.requests.get(request).map(|r| r.item)
+            };
             let mut ids: HashSet<String> = HashSet::new();
             for event in session.store().events().ok()? {
-                let Ok(envelope) = event.decode() else { continue };
+                let Ok(envelope) = event.decode() else {
+                    continue;
+                };
                 let item = match &envelope.body {
                     EventBody::CheckedOut { item, .. }
                     | EventBody::Returned { item, .. }
@@ -694,7 +778,9 @@ async fn history_csv(State(web): State<Web>, visit: Visit) -> Response {
     };
     web.log(&visit, &visit.who_tag(), "download", "/family/history.csv");
     let mut bytes = "\u{feff}".as_bytes().to_vec();
-    let body = String::from_utf8_lossy(&csv).trim_start_matches('\u{feff}').to_string();
+    let body = String::from_utf8_lossy(&csv)
+        .trim_start_matches('\u{feff}')
+        .to_string();
     bytes.extend_from_slice(body.as_bytes());
     (
         [
