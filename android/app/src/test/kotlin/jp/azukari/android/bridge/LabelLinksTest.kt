@@ -12,7 +12,10 @@ import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
 import org.w3c.dom.Element
+import uniffi.azukari_core.AppEvent
+import uniffi.azukari_core.ScreenKind
 import uniffi.azukari_ffi.AzukariException
+import uniffi.azukari_ffi.appForTests
 import uniffi.azukari_ffi.LabelLayout
 import uniffi.azukari_ffi.LabelSheetFormat
 import uniffi.azukari_ffi.QrProblem
@@ -50,6 +53,29 @@ class LabelLinksTest {
             }
         } finally {
             facility.close()
+        }
+    }
+
+    @Test
+    fun aLabelLinkOpenedWhileLockedLeadsToTheHandoverAtItsLockerOnceSomeoneSignsIn() {
+        val facility = TestFacility()
+        try {
+            val url = facility.facility.issueLabelSheet(
+                listOf(facility.locker), hubHost, LabelLayout.A4_TWO_BY_SIX, LabelSheetFormat.Svg,
+            ).labels.single().url
+            facility.facility.lock()
+            val app = appForTests(facility.path, facility.vault, hubHost, facility.clock)
+
+            // The phone's camera app opens the link: the bridge hands the URL to the app as a scan.
+            assertTrue(routeLabelLink(Intent(Intent.ACTION_VIEW, Uri.parse(url))) { app.dispatch(AppEvent.Scanned(it)) })
+            assertEquals(ScreenKind.UNLOCK, app.view().screen)
+            app.dispatch(AppEvent.UnlockWithVault)
+            val view = app.dispatch(AppEvent.SignIn(facility.admin))
+            // The core decided where it goes: the handover, at the label's locker.
+            assertEquals(ScreenKind.HANDOVER, view.screen)
+            assertTrue(view.sections.flatMap { it.facts }.any { it.value.contains("保険証ロッカー A") })
+        } finally {
+            facility.dir.deleteRecursively()
         }
     }
 

@@ -36,11 +36,12 @@ class TestFacility(val vault: KeyVault = MemoryKeyVault()) {
     val facility: Facility = createFacilityForTests(path, "さくら苑", "管理 一郎", "TEST-RECOVERY-PASSPHRASE-0001", vault, clock)
     val locker: String
     val resident: String
+    val admin: String
 
     init {
         // Staff handle cards only with their privacy training on record, and nobody certifies their own: a
         // supervisor records the founding administrator's, then the administrator sets the facility up.
-        val admin = facility.signedInStaffId()!!
+        admin = facility.signedInStaffId()!!
         val supervisor = (setup(SetupIntent.AddStaff("主任 花子", listOf(Role.SUPERVISOR), listOf(Shift.DAY), "2026-10-01"))
             as SetupDone.StaffAdded).staffId
         facility.signIn(supervisor)
