@@ -396,8 +396,8 @@ impl Alert {
     /// The alert in words. `subject` names what it is about (e.g. "佐藤 ハナ様のマイナ保険証"), as the caller
     /// can open it; dates are shown in Tokyo time.
     pub fn message(&self, locale: Locale, subject: &str) -> String {
-        let date = |d: &NaiveDate| Arg::Text(d.format("%Y-%m-%d").to_string());
-        let time = |t: &Timestamp| Arg::Text(t.to_string());
+        let date = |d: &NaiveDate| Arg::Text(crate::app::format::date(*d, locale));
+        let time = |t: &Timestamp| Arg::Text(crate::app::format::date_time(*t, locale));
         let mut args: Vec<(&str, Arg)> = vec![("subject", Arg::Text(subject.to_string()))];
         match self {
             Alert::Overdue { due_at, .. } => args.push(("due", time(due_at))),

@@ -893,7 +893,8 @@ fn a_card_lost_outside_is_handled_step_by_step_and_then_closed() {
     let called_at = f.session.now();
     let view = flow.view(&f.session);
     assert_eq!(view.checklist[0].state, StepState::Done);
-    assert_eq!(view.checklist[0].status, format!("電話済み：{called_at}"));
+    let called = azukari_core::app::format::date_time(called_at, azukari_core::i18n::Locale::Ja);
+    assert_eq!(view.checklist[0].status, format!("電話済み：{called}"));
 
     // The police report needs its 受理番号, which is sealed under the facility key.
     let police = &view.checklist[1];
@@ -1189,7 +1190,12 @@ fn a_leak_shows_the_ppc_report_deadlines() {
     )
     .unwrap();
     let opened = f.session.now();
-    let days = |n: i64| opened.plus_minutes(n * 24 * 60).to_string();
+    let days = |n: i64| {
+        azukari_core::app::format::date_time(
+            opened.plus_minutes(n * 24 * 60),
+            azukari_core::i18n::Locale::Ja,
+        )
+    };
     let view = flow.view(&f.session);
     assert_eq!(view.kind.as_deref(), Some("個人情報の漏えい"));
     let ppc = view.ppc.unwrap();

@@ -161,7 +161,11 @@ fn an_administrator_admits_a_resident_who_is_then_listed_by_kana() {
     assert_eq!(view.residents[0].id, id);
     assert_eq!(view.residents[0].name, "相川 トシ");
     assert_eq!(view.residents[0].room, "201号室");
-    assert!(view.residents[0].admitted.contains("2026-11-01"));
+    assert!(
+        view.residents[0]
+            .admitted
+            .contains("2026年11月1日（令和8年）")
+    );
 }
 
 #[test]

@@ -160,8 +160,8 @@ impl ApprovalInbox {
                     when: catalog.format(
                         "approval-when",
                         &[
-                            ("asked", Arg::from(request.requested_at.to_string())),
-                            ("due", Arg::from(request.due_at.to_string())),
+                            ("asked", Arg::from(labels.time(request.requested_at))),
+                            ("due", Arg::from(labels.time(request.due_at))),
                         ],
                     ),
                     rules,

@@ -656,10 +656,7 @@ impl HandoverFlow {
                 let state = session.store().state();
                 match state.requests.get(&request) {
                     Some(record) => {
-                        let locker = state
-                            .items
-                            .get(&record.item)
-                            .map(|i| i.item.home_locker);
+                        let locker = state.items.get(&record.item).map(|i| i.item.home_locker);
                         match (locker, record.status) {
                             (Some(locker), RequestStatus::Granted(_)) => State::Approved {
                                 locker,
@@ -765,7 +762,7 @@ impl HandoverFlow {
                     "handover-due",
                     &[
                         ("purpose", Arg::from(labels.purpose(purpose))),
-                        ("due", Arg::from(due_at.to_string())),
+                        ("due", Arg::from(labels.time(*due_at))),
                     ],
                 );
                 match decision {

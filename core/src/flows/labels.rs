@@ -104,9 +104,14 @@ impl<'a> Labels<'a> {
         self.session.catalog().text(id)
     }
 
-    /// A time in Tokyo, "2026-11-24 14:30".
+    /// A time in Tokyo as people read it: "2026年11月24日（令和8年） 14:30" / "24 Nov 2026 14:30".
     pub fn time(&self, at: Timestamp) -> String {
-        at.to_string()
+        crate::app::format::date_time(at, self.session.locale)
+    }
+
+    /// A date as people read it: "2026年11月24日（令和8年）" / "24 Nov 2026".
+    pub fn date(&self, date: chrono::NaiveDate) -> String {
+        crate::app::format::date(date, self.session.locale)
     }
 
     /// Where an item is, in words ("保管中：保険証ロッカー A", "持出中：山田（受診）返却予定 12:00").

@@ -47,7 +47,7 @@ pub fn ledger_csv(session: &Session) -> Result<Vec<u8>, FlowError> {
                 labels.item(*item),
                 labels.locker(*from_locker),
                 labels.purpose(purpose),
-                labels.time(*due_at),
+                due_at.to_string(),
             ),
             EventBody::Returned {
                 item, to_locker, ..
@@ -89,7 +89,7 @@ pub fn ledger_csv(session: &Session) -> Result<Vec<u8>, FlowError> {
                 labels.item(*item),
                 String::new(),
                 labels.purpose(purpose),
-                labels.time(*due_at),
+                due_at.to_string(),
             ),
             EventBody::ApprovalGranted { .. } => (
                 "book-record-approved",
@@ -110,7 +110,7 @@ pub fn ledger_csv(session: &Session) -> Result<Vec<u8>, FlowError> {
         rows.push((
             envelope.recorded_at,
             [
-                labels.time(envelope.recorded_at),
+                envelope.recorded_at.to_string(),
                 catalog.text(record),
                 item,
                 locker,

@@ -1060,7 +1060,7 @@ fn done_text(done: SetupDone, session: &Session, labels: &Labels<'_>) -> String 
             "setup-done-training",
             &[
                 ("name", Arg::from(labels.staff(id))),
-                ("date", Arg::from(on.format("%Y-%m-%d").to_string())),
+                ("date", Arg::from(labels.date(on))),
             ],
         ),
         SetupDone::AgreementRecorded(id) => {
@@ -1114,7 +1114,7 @@ fn resident_rows(session: &Session) -> Vec<ResidentRow> {
                     "setup-admitted-on",
                     &[(
                         "date",
-                        Arg::from(r.admitted_on.format("%Y-%m-%d").to_string()),
+                        Arg::from(crate::app::format::date(r.admitted_on, session.locale)),
                     )],
                 ),
             }
@@ -1168,10 +1168,9 @@ fn staff_rows(session: &Session, labels: &Labels<'_>) -> Vec<StaffRow> {
                 },
                 shifts: shifts.join(&separator),
                 training: match s.trained_on {
-                    Some(on) => catalog.format(
-                        "setup-trained-on",
-                        &[("date", Arg::from(on.format("%Y-%m-%d").to_string()))],
-                    ),
+                    Some(on) => {
+                        catalog.format("setup-trained-on", &[("date", Arg::from(labels.date(on)))])
+                    }
                     None => catalog.text("setup-never-trained"),
                 },
                 active: s.active,
