@@ -38,6 +38,8 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(20);
 pub const MAX_WAITING: usize = 256;
 /// How long the TLS handshake may take.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the hub verifies its whole ledger in the background: every six hours.
+pub const VERIFY_EVERY: Duration = Duration::from_secs(6 * 60 * 60);
 /// What `Strict-Transport-Security` says on HTTPS: a year; devices pin the certificate anyway.
 const HSTS: &str = "max-age=31536000";
 
@@ -54,6 +56,8 @@ pub struct ServerLimits {
     pub max_waiting: usize,
     /// Time for the TLS handshake.
     pub handshake_timeout: Duration,
+    /// How often the hub's whole ledger is verified in the background (also once at start).
+    pub verify_every: Duration,
 }
 
 impl Default for ServerLimits {
@@ -64,6 +68,7 @@ impl Default for ServerLimits {
             body_timeout: BODY_TIMEOUT,
             max_waiting: MAX_WAITING,
             handshake_timeout: HANDSHAKE_TIMEOUT,
+            verify_every: VERIFY_EVERY,
         }
     }
 }

@@ -846,6 +846,7 @@ impl HubLog {
             }
         }
         Ok(PullResponse {
+            hub_time: self.clock.now().0,
             events: events
                 .into_iter()
                 .map(|e| IndexedEvent {

@@ -278,6 +278,7 @@ pub async fn bind_with_limits(
         body_timeout: limits.body_timeout,
     };
     tokio::spawn(catch_up_when_idle(state.clone()));
+    tokio::spawn(verify_on_schedule(state.clone(), limits.verify_every));
     // The browser pages (console, family) beside the API; their own state and security headers.
     let web = crate::web::router(crate::web::WebContext {
         hub: state.hub.clone(),
@@ -379,6 +380,69 @@ async fn catch_up_when_idle(state: AppState) {
             }
         }
     }
+}
+
+/// Verify the hub's own ledger, whole (every hash, signature and chain), at start and then every `every`, on a
+/// read-only copy opened beside the hub (so pushes and pulls are not held up); a ledger that fails raises an
+/// alarm (`ledger_damaged`, once per hour at most) and an error in the logs. Runs until the server stops.
+async fn verify_on_schedule(state: AppState, every: Duration) {
+    let Some(path) = state.run(|hub| hub.store_path().to_path_buf()) else {
+        return;
+    };
+    let mut stop = state.stop.subscribe();
+    loop {
+        let checked = path.clone();
+        let outcome = tokio::task::spawn_blocking(move || verify_ledger_copy(&checked)).await;
+        match outcome {
+            Ok(Ok(events)) => {
+                tracing::info!(
+                    event = "ledger_verified",
+                    events,
+                    "the hub's ledger verified"
+                );
+            }
+            Ok(Err(problem)) => {
+                tracing::error!(event = "ledger_damaged", problem = %problem, "the hub's ledger failed verification");
+                let raised =
+                    state.run(|hub| hub.log().alarm_once("ledger_damaged", "hub", &problem));
+                if let Some(Err(error)) = raised {
+                    tracing::error!(event = "alarm_failed", error = %error, "the alarm could not be stored");
+                }
+            }
+            Err(error) => {
+                tracing::error!(event = "ledger_verification_failed", error = %error, "the verification stopped");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|stopping| *stopping) => return,
+        }
+    }
+}
+
+/// Open the hub's store at `path` read-only (unlocked with the vault beside it) and verify it whole: the number of
+/// events, or what is wrong (the check at open included).
+fn verify_ledger_copy(path: &Path) -> Result<u64, String> {
+    use azukari_core::store::{OpenOptions, Store, Unlock};
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let vault = azukari_core::crypto::FileKeyVault::new(dir.join("vault.key"));
+    let store = Store::open(
+        path,
+        Unlock::Vault(&vault),
+        OpenOptions {
+            read_only: true,
+            ..OpenOptions::default()
+        },
+        Arc::new(azukari_core::clock::SystemClock),
+    )
+    .map_err(|e| e.to_string())?;
+    if let Some(damage) = store.damage() {
+        return Err(damage.to_string());
+    }
+    store
+        .verify(azukari_core::ledger::VerifyMode::EverySignature)
+        .map(|report| report.events)
+        .map_err(|e| e.to_string())
 }
 
 /// Every route the server answers, as (lowercase method, path). The router is built from the same table.
@@ -860,6 +924,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::PushTooLarge { .. } => ApiError {
                 status: StatusCode::PAYLOAD_TOO_LARGE,
                 code: "too_large",
+                message: error.to_string(),
+            },
+            ServiceError::Store(StoreError::Damaged { .. }) => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "tampered",
                 message: error.to_string(),
             },
             ServiceError::Store(StoreError::DeviceAlreadyRegistered) => ApiError {

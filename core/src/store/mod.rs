@@ -44,6 +44,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
+/// How far ahead of this device's clock [`Store::stamp`] follows the latest event it has seen (an hour): a
+/// device whose clock is off by more is warned at sync (see `crate::sync::ClockWarning`), and its events are
+/// not allowed to drag every other device's times along.
+pub const MAX_CLOCK_FOLLOW_MS: i64 = 60 * 60 * 1000;
+
 /// Snapshot every this many appended events by default.
 pub const DEFAULT_SNAPSHOT_EVERY: u64 = 1_000;
 
@@ -426,6 +431,36 @@ impl Store {
         Ok(self.ring.open_text(sealed, aad)?)
     }
 
+    /// The time a new event is stamped with: a hybrid logical clock. The device's own clock, unless that would
+    /// order the new event before the latest event this store has folded (its own or any other device's); then
+    /// one millisecond after that event (following at most [`MAX_CLOCK_FOLLOW_MS`] ahead of the clock). The fold orders facts by this time, so a fact recorded after
+    /// seeing another is ordered after it even when this device's clock is behind the other's: a device a few
+    /// minutes slow can no longer make a return look earlier than the checkout it ends.
+    pub fn stamp(&self) -> Timestamp {
+        let now = self.clock.now();
+        let Some(last) = self.fold.last_key else {
+            return now;
+        };
+        let next_seq = self
+            .devices
+            .get(&self.device)
+            .map_or(1, |tip| tip.last_seq + 1);
+        let candidate = crate::custody::FoldKey {
+            recorded_at: now,
+            device: self.device,
+            device_seq: next_seq,
+        };
+        if candidate > last {
+            return now;
+        }
+        let after = Timestamp(last.recorded_at.0.saturating_add(1));
+        if after.0.saturating_sub(now.0) <= MAX_CLOCK_FOLLOW_MS {
+            after
+        } else {
+            now
+        }
+    }
+
     /// The facility's keyed hash of `data` for `domain`.
     pub fn keyed_hash(&self, domain: HashDomain, data: &[u8]) -> [u8; 32] {
         self.ring.keyed_hash().hash(domain, data)
@@ -480,7 +515,7 @@ impl Store {
             device: self.device,
             device_seq: tip.last_seq + 1,
             prev_hash: tip.last_hash,
-            recorded_at: self.clock.now(),
+            recorded_at: self.stamp(),
             actor,
             body,
         };

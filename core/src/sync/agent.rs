@@ -60,6 +60,43 @@ pub struct SyncReport {
     pub waiting: bool,
     /// The verified tree after the sync.
     pub tree: TreeHead,
+    /// Set when this device's clock is more than [`CLOCK_WARNING_AFTER_MS`] off the hub's.
+    pub clock_warning: Option<ClockWarning>,
+}
+
+/// How far a device's clock may be off the hub's before the device is warned (a minute).
+pub const CLOCK_WARNING_AFTER_MS: i64 = 60_000;
+
+/// This device's clock is off the hub's by more than [`CLOCK_WARNING_AFTER_MS`]. Facts are still ordered
+/// correctly (see `Store::stamp`), but the times shown and printed on the 管理簿 are the device's: set it right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockWarning {
+    /// The device's clock minus the hub's, in milliseconds (positive: the device is ahead).
+    pub offset_ms: i64,
+}
+
+impl ClockWarning {
+    /// The warning for an offset, if it is larger than [`CLOCK_WARNING_AFTER_MS`] either way.
+    pub fn for_offset(offset_ms: i64) -> Option<ClockWarning> {
+        (offset_ms.saturating_abs() > CLOCK_WARNING_AFTER_MS).then_some(ClockWarning { offset_ms })
+    }
+}
+
+impl std::fmt::Display for ClockWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let minutes = (self.offset_ms.saturating_abs() + 30_000) / 60_000;
+        if self.offset_ms > 0 {
+            write!(
+                f,
+                "this device's clock is about {minutes} min ahead of the hub's: set its date and time to be set automatically (network time) / この端末の時計はハブより約{minutes}分進んでいます。日付と時刻を「自動設定」にしてください"
+            )
+        } else {
+            write!(
+                f,
+                "this device's clock is about {minutes} min behind the hub's: set its date and time to be set automatically (network time) / この端末の時計はハブより約{minutes}分遅れています。日付と時刻を「自動設定」にしてください"
+            )
+        }
+    }
 }
 
 impl SyncState {
@@ -101,8 +138,9 @@ pub fn sync(
 ) -> Result<SyncReport, SyncError> {
     let mut state = SyncState::load(store)?;
     let verifier = state.verifier()?;
+    let mut hub_time = 0;
     let result = push(store, hub, &mut state).and_then(|(pushed, waiting)| {
-        let pulled = pull(store, hub, &verifier, &mut state, wait_ms)?;
+        let pulled = pull(store, hub, &verifier, &mut state, wait_ms, &mut hub_time)?;
         Ok((pushed, waiting, pulled))
     });
     match result {
@@ -110,6 +148,9 @@ pub fn sync(
             pushed,
             pulled,
             waiting,
+            clock_warning: (hub_time > 0)
+                .then(|| ClockWarning::for_offset(store.now().0.saturating_sub(hub_time)))
+                .flatten(),
             tree: state
                 .checkpoint
                 .as_ref()
@@ -217,6 +258,7 @@ fn pull(
     verifier: &CheckpointVerifier,
     state: &mut SyncState,
     wait_ms: u64,
+    hub_time: &mut i64,
 ) -> Result<usize, SyncError> {
     let mut pulled = 0;
     let mut first = true;
@@ -242,6 +284,7 @@ fn pull(
         first = false;
         let auth = store.authorize_request(Route::Pull, &request_body(&request)?)?;
         let response = hub.pull(&request, &auth)?;
+        *hub_time = response.hub_time;
         let checkpoint = verifier.verify(response.checkpoint.as_bytes())?;
         let new = checkpoint.head;
         verify_consistency(&old, &new, &response.consistency)?;
@@ -290,5 +333,24 @@ fn pull(
         if response.events.len() < BATCH {
             return Ok(pulled);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_more_than_a_minute_off_is_warned_with_what_to_do() {
+        assert_eq!(ClockWarning::for_offset(60_000), None);
+        assert_eq!(ClockWarning::for_offset(-59_000), None);
+        let ahead = ClockWarning::for_offset(5 * 60_000).map(|w| w.to_string());
+        assert!(
+            ahead.is_some_and(|text| text.contains("5 min ahead") && text.contains("自動設定"))
+        );
+        let behind = ClockWarning::for_offset(-3 * 60_000 - 10_000).map(|w| w.to_string());
+        assert!(
+            behind.is_some_and(|text| text.contains("3 min behind") && text.contains("遅れて"))
+        );
     }
 }

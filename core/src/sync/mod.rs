@@ -24,7 +24,9 @@ pub mod invite;
 pub mod merkle;
 pub mod protocol;
 
-pub use agent::{SyncAlarm, SyncReport, SyncState, sync, wait_request};
+pub use agent::{
+    CLOCK_WARNING_AFTER_MS, ClockWarning, SyncAlarm, SyncReport, SyncState, sync, wait_request,
+};
 pub use auth::{AuthError, RequestAuth, Route};
 pub use checkpoint::{Checkpoint, CheckpointKey, CheckpointVerifier, origin_for};
 pub use enroll::{PendingEnrollment, answer_enrollment};

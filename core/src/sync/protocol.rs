@@ -145,6 +145,10 @@ pub struct PullResponse {
     pub consistency: Vec<Digest32>,
     /// Inclusion proofs for the asked indices that the checkpoint's tree holds.
     pub inclusions: Vec<InclusionProofWire>,
+    /// The hub's clock when it answered (Unix milliseconds; 0 from a hub that does not say): a device compares it
+    /// with its own to warn when its clock is off.
+    #[serde(default)]
+    pub hub_time: i64,
 }
 
 /// A device presents an enrollment token.

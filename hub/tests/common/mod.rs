@@ -40,6 +40,16 @@ pub fn seeded_hub(dir: &Path, residents: usize, clock: Arc<ManualClock>) -> (Hub
 
 /// Enroll a new device with the hub, in process, and return its store (nothing pulled yet).
 pub fn enroll(hub: &LocalHub, dir: &Path, label: &str, clock: Arc<ManualClock>) -> Store {
+    enroll_with_clock(hub, dir, label, clock)
+}
+
+/// [`enroll`] with a device clock of its own (a skewed or drifting one).
+pub fn enroll_with_clock(
+    hub: &LocalHub,
+    dir: &Path,
+    label: &str,
+    clock: Arc<dyn azukari_core::clock::Clock>,
+) -> Store {
     let offer = hub
         .with(|hub| hub.offer_enrollment(label, 15))
         .unwrap()
