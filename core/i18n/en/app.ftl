@@ -211,3 +211,4 @@ app-store-damaged = The ledger on this device is damaged at record #{ $index }. 
 app-unlock-rewrapped = Unlocked with the recovery passphrase. From now on the device key vault unlocks it again.
 app-join-not-an-invite = This is not an enrollment QR. Scan the enrollment QR the hub shows.
 app-join-refused = The hub did not accept this enrollment QR (used, expired, or another facility's). Show a new QR at the hub and scan it.
+app-cancel = Cancel

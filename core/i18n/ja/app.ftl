@@ -211,3 +211,4 @@ app-store-damaged = この端末の台帳の記録#{ $index }が損傷してい�
 app-unlock-rewrapped = 復旧用パスフレーズで解除しました。次回からは端末のキー保管庫で解除できます。
 app-join-not-an-invite = これは端末登録用のQRではありません。ハブの画面に表示される登録用QRを読み取ってください。
 app-join-refused = ハブがこの登録用QRを受け付けませんでした（使用済み・期限切れ・別の施設のもの）。ハブで新しいQRを表示して読み取ってください。
+app-cancel = やめる

@@ -111,6 +111,8 @@ pub enum AppEvent {
     },
     /// The camera was closed without reading anything.
     ScanCancelled,
+    /// The card reader was closed (the NFC sheet dismissed) without a card.
+    CardCancelled,
     /// An item was chosen in the scanned locker.
     ChooseItem {
         /// The item.

@@ -318,6 +318,10 @@ impl App {
         });
         match joined {
             Ok(store) => {
+                // Labels this device prints name the hub it joined.
+                if let Some(host) = hub_host(&invite.hub_url) {
+                    self.label_host = host;
+                }
                 self.opened(store)?;
                 self.waiting = Some(Waiting::Sync);
                 self.say(NoticeKind::Info, "app-joined");
@@ -425,5 +429,38 @@ impl App {
         let session = self.session.as_ref()?;
         let state = SyncState::load(session.store()).ok()?;
         state.outbox_len(session.store()).ok()
+    }
+}
+
+/// The host name of a hub URL (`https://hub.example.jp:8443/` → `hub.example.jp`).
+fn hub_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host.split(':').next()?,
+    };
+    (!host.is_empty()).then(|| host.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hub_host;
+
+    #[test]
+    fn the_label_host_is_the_hubs_host_name() {
+        assert_eq!(
+            hub_host("https://hub.example.jp:8443/").as_deref(),
+            Some("hub.example.jp")
+        );
+        assert_eq!(
+            hub_host("http://127.0.0.1:18734").as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(hub_host("https://[::1]:8443/x").as_deref(), Some("::1"));
+        assert_eq!(hub_host("https:///"), None);
     }
 }

@@ -121,6 +121,12 @@ impl App {
                 }
                 self.open_label(text)?;
             }
+            AppEvent::CardCancelled => {
+                if self.waiting == Some(Waiting::Card) {
+                    self.waiting = None;
+                    self.card_form = None;
+                }
+            }
             AppEvent::ScanCancelled => {
                 if self.waiting == Some(Waiting::Scan) {
                     self.waiting = None;

@@ -229,11 +229,15 @@ pub enum PlatformRequest {
     ScanQr {
         /// What to tell the person while the camera is open.
         prompt: String,
+        /// The label of the button that closes the camera (sends [`AppEvent::ScanCancelled`]).
+        cancel: String,
     },
     /// Read the My Number card held to the phone (NFC).
     TapCard {
         /// What to tell the person while the reader waits.
         prompt: String,
+        /// The label of the button that closes the reader (sends [`AppEvent::CardCancelled`]).
+        cancel: String,
     },
     /// Sync with the facility's hub now.
     SyncNow,

@@ -127,9 +127,11 @@ fn request(app: &App, catalog: &Catalog) -> Option<PlatformRequest> {
     Some(match app.waiting.as_ref()? {
         Waiting::Scan => PlatformRequest::ScanQr {
             prompt: catalog.text("app-scan-prompt"),
+            cancel: catalog.text("app-cancel"),
         },
         Waiting::Card => PlatformRequest::TapCard {
             prompt: catalog.text("app-card-prompt"),
+            cancel: catalog.text("app-cancel"),
         },
         Waiting::Sync => PlatformRequest::SyncNow,
         Waiting::Join(invite) => PlatformRequest::JoinHub {
