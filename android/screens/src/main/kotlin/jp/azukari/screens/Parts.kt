@@ -61,7 +61,13 @@ typealias Send = (AppEvent) -> Unit
 
 /** One section: heading, paragraphs, facts, rows (or the empty text), fields, buttons, in that order. */
 @Composable
-fun SectionView(section: Section, send: Send, modifier: Modifier = Modifier, rows: @Composable (List<RowView>) -> Unit = { RowList(it, send) }) {
+fun SectionView(
+    section: Section,
+    send: Send,
+    modifier: Modifier = Modifier,
+    fillButtons: Boolean = false,
+    rows: @Composable (List<RowView>) -> Unit = { RowList(it, send) },
+) {
     Column(modifier.fillMaxWidth(), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         section.title?.let {
             Text(
@@ -78,7 +84,7 @@ fun SectionView(section: Section, send: Send, modifier: Modifier = Modifier, row
             Text(it, style = MaterialTheme.typography.bodyMedium, color = MaterialTheme.colorScheme.onSurfaceVariant)
         }
         section.fields.forEach { FieldView(it, send) }
-        if (section.buttons.isNotEmpty()) Buttons(section.buttons, send)
+        if (section.buttons.isNotEmpty()) Buttons(section.buttons, send, fill = fillButtons)
     }
 }
 
@@ -134,10 +140,19 @@ fun RowCard(row: RowView, send: Send, badge: UInt? = row.badge, modifier: Modifi
     }
 }
 
-/** Buttons side by side where they fit, each at least 48 dp high; the primary one filled, a destructive one red. */
+/**
+ * Buttons side by side where they fit (or one under another across the whole width, [fill], for a phone's form),
+ * each at least 48 dp high; the primary one filled, a destructive one red.
+ */
 @OptIn(ExperimentalLayoutApi::class)
 @Composable
-fun Buttons(buttons: List<ButtonView>, send: Send, compact: Boolean = false) {
+fun Buttons(buttons: List<ButtonView>, send: Send, compact: Boolean = false, fill: Boolean = false) {
+    if (fill) {
+        Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
+            buttons.forEach { ActionButton(it, send, Modifier.fillMaxWidth()) }
+        }
+        return
+    }
     FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         buttons.forEach { ActionButton(it, send, Modifier.then(if (compact) Modifier else Modifier.widthIn(min = 120.dp))) }
     }

@@ -79,12 +79,13 @@ fun SyncScreen(view: AppView, send: Send) = Form(view, send)
 @Composable
 fun SettingsScreen(view: AppView, send: Send) = Form(view, send)
 
-/** Sections one under another in a column narrow enough to read (a form, an agreement's text). */
+/** Sections one under another in a column narrow enough to read (a form, an agreement's text), the buttons
+ *  across its width: big targets for a hand holding a card. */
 @Composable
 fun Form(view: AppView, send: Send) {
     Box(Modifier.fillMaxWidth(), contentAlignment = Alignment.TopCenter) {
         Column(Modifier.widthIn(max = 560.dp).fillMaxWidth(), verticalArrangement = Arrangement.spacedBy(24.dp)) {
-            view.sections.forEach { SectionView(it, send) }
+            view.sections.forEach { SectionView(it, send, fillButtons = true) }
         }
     }
 }
