@@ -10,6 +10,7 @@ import org.junit.Test
 import uniffi.azukari_core.AppEvent
 import uniffi.azukari_core.AppView
 import uniffi.azukari_core.Language
+import uniffi.azukari_core.PlatformRequest
 import uniffi.azukari_core.ScreenKind
 import uniffi.azukari_ffi.AzukariApp
 
@@ -108,6 +109,24 @@ class ScreensRenderTest {
                 }
                 view = app.dispatch(AppEvent.Open(ScreenKind.HOME))
             }
+            // The return: the card reader's prompt, another resident's card refused, the right one read.
+            view = app.dispatch(AppEvent.Open(ScreenKind.SETTINGS))
+            go("sign out") { it is AppEvent.SignOut }
+            go("sign in as the day caregiver") { it == AppEvent.SignIn(facility.staff.getValue("day")) }
+            go("scan") { it is AppEvent.ScanLabel }
+            view = app.dispatch(AppEvent.Scanned(facility.label))
+            go("choose") { it == AppEvent.ChooseItem(facility.items.getValue(resident)) }
+            if (view!!.request !is PlatformRequest.TapCard) go("tap the card") { it is AppEvent.TapCard }
+            shoot("card")
+            val (right, wrong) = if (resident == "hana") facility.hana to facility.ichiro else facility.ichiro to facility.hana
+            view = app.presentCard(wrong)
+            shoot("wrong-card")
+            if (view!!.request !is PlatformRequest.TapCard) go("tap the card") { it is AppEvent.TapCard }
+            view = app.presentCard(right)
+            shoot("card-read")
+            go("return") { it is AppEvent.ReturnItem }
+            shoot("returned")
+
             // Locked again, for the next language's unlock screen.
             view = app.dispatch(AppEvent.Open(ScreenKind.SETTINGS))
             go("lock") { it is AppEvent.Lock }
