@@ -291,3 +291,119 @@ fn links_open_once_and_only_before_they_expire() {
             .any(|window| window == token.as_bytes())
     );
 }
+
+/// Every screen of the core's app, as a supervisor reaches it, drawn through the one page template: each enabled
+/// button is a form posting its serialized event, each field an input with a label, and posting a drawn form
+/// gives the app exactly the events the view offered.
+#[test]
+fn every_app_screen_draws_through_the_one_template_and_its_forms_post_back_the_views_events() {
+    use askama::Template;
+    use azukari_core::app::view::ScreenKind;
+    use azukari_core::app::{App, AppEvent};
+    use azukari_core::crypto::FileKeyVault;
+    use azukari_core::store::{CreateOptions, Store};
+    use azukari_hub::web::app_view::{draw, events_from_form};
+    use azukari_hub::web::page::{Link, Page, PageTemplate};
+
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("console.azukari");
+    let vault = Arc::new(FileKeyVault::new(dir.path().join("console.key")));
+    let clock = Arc::new(SystemClock);
+    let mut store = Store::create(
+        &path,
+        CreateOptions {
+            facility_name: "テスト施設",
+            recovery_passphrase: TEST_PASSPHRASE,
+            kdf: KdfParams::insecure_for_tests(),
+            vault: vault.as_ref(),
+        },
+        clock.clone(),
+    )
+    .unwrap();
+    let demo = seed(&mut store, 2).unwrap();
+    let mut app = App::over(store, path, vault, clock).unwrap();
+    app.dispatch(AppEvent::SignIn {
+        staff: demo.supervisor.0.to_string(),
+    })
+    .unwrap();
+
+    let frame = |view_lang: &'static str| Page {
+        lang: view_lang,
+        title: String::new(),
+        app_name: "あずかり".into(),
+        signed_in: None,
+        nav_label: "メニュー".into(),
+        nav: Vec::new(),
+        notices: Vec::new(),
+        sections: Vec::new(),
+        csrf: "csrf-token".into(),
+        live: None,
+        language_switch: Link {
+            label: "English".into(),
+            href: "/lang/en?back=/console/app".into(),
+            current: false,
+        },
+        other_lang: "en",
+        sign_out: Some("サインアウト".into()),
+        webauthn_missing: String::new(),
+        skip_link: "本文へ移動".into(),
+        passkey_wait: String::new(),
+        passkey_failed: String::new(),
+    };
+    let mut drawn = 0;
+    for screen in ScreenKind::ALL {
+        let Ok(view) = app.dispatch(AppEvent::Open { screen }) else {
+            continue;
+        };
+        if view.screen != screen {
+            continue;
+        }
+        let mut page = frame("ja");
+        draw(&view, &mut page, "/console/app");
+        let html = unescape(&PageTemplate { page: &page }.render().unwrap());
+        assert!(html.contains(&format!("<h1>{}</h1>", view.title)));
+        for button in view.buttons().into_iter().filter(|b| b.enabled) {
+            let event = serde_json::to_string(&button.event).unwrap();
+            assert!(
+                html.contains(&event),
+                "{screen:?}: the event of {} is posted",
+                button.label
+            );
+        }
+        for field in view.fields() {
+            assert!(html.contains(&field.label), "{screen:?}");
+        }
+        drawn += 1;
+        app.dispatch(AppEvent::Back).ok();
+    }
+    assert!(drawn >= 8, "screens drawn: {drawn}");
+
+    // A posted section form: its fields' edits first, then the button.
+    let mut form = std::collections::HashMap::new();
+    form.insert("field:DenyReason".to_string(), "体調確認のため".to_string());
+    form.insert(
+        "event".to_string(),
+        serde_json::to_string(&AppEvent::Open {
+            screen: ScreenKind::Approvals,
+        })
+        .unwrap(),
+    );
+    let events = events_from_form(&form).unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(matches!(events[0], AppEvent::Edit { .. }));
+    form.insert("field:NoSuchField".to_string(), String::new());
+    assert!(events_from_form(&form).is_err());
+}
+
+/// The text of escaped HTML (askama writes `&#34;` and friends).
+fn unescape(html: &str) -> String {
+    html.replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}

@@ -99,3 +99,4 @@ web-family-item-held = In the facility's locker
 web-family-item-out = Taken out by staff
 web-family-item-hospital = Left with a hospital
 web-family-item-lost = Reported lost or stolen
+web-app-needs-phone = Do this (reading a QR code, tapping a card) in the phone app

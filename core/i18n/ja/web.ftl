@@ -99,3 +99,4 @@ web-family-item-held = 施設の保管庫で保管中
 web-family-item-out = 職員が持ち出し中
 web-family-item-hospital = 病院に預けています
 web-family-item-lost = 紛失・盗難の届出中
+web-app-needs-phone = この操作（QRコードの読み取り・カードのタッチ）はスマートフォンのアプリで行ってください

@@ -24,6 +24,7 @@
 // would only add an allocation on the refusal path.
 #![allow(clippy::result_large_err)]
 
+pub mod app_view;
 pub mod page;
 pub mod store;
 

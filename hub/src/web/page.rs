@@ -45,7 +45,7 @@ pub struct Action {
     pub label: String,
     /// `primary`, `secondary` or `destructive`.
     pub style: &'static str,
-    /// `link`, `post` or `passkey`.
+    /// `link`, `post`, `passkey`, or `submit` (a button of its section's form).
     pub kind: &'static str,
     /// The link's target or the form's action.
     pub href: String,
@@ -55,6 +55,8 @@ pub struct Action {
     pub hidden: Vec<(String, String)>,
     /// A text input shown before the button.
     pub input: Option<Input>,
+    /// Whether it can be used now (a disabled button is drawn greyed).
+    pub enabled: bool,
 }
 
 impl Action {
@@ -68,6 +70,7 @@ impl Action {
             ceremony: "",
             hidden: Vec::new(),
             input: None,
+            enabled: true,
         }
     }
 
@@ -156,6 +159,10 @@ pub struct PageSection {
     pub qr_svg: Option<String>,
     /// A link to copy, shown as text.
     pub code: Option<String>,
+    /// Input fields; with them the section is one form posted to `form` by its `submit` actions.
+    pub fields: Vec<super::app_view::PageField>,
+    /// Where the section's form posts.
+    pub form: Option<String>,
     /// Buttons under the section.
     pub actions: Vec<Action>,
 }
