@@ -159,6 +159,7 @@ conformance! {
         a_batch_with_a_stored_event_id_or_device_sequence_writes_none_of_its_events,
         checkpoints_are_one_per_size_and_the_largest_is_the_latest,
         a_token_is_accepted_once_and_otherwise_says_why_not,
+        a_tokens_state_is_read_without_using_it,
         shared_keys_are_kept_once_in_the_order_first_stored,
         alarms_are_listed_oldest_first,
         two_facilities_never_see_each_other,
@@ -485,6 +486,10 @@ fn every_facility_scoped_method_refuses_an_unknown_facility(storage: &mut dyn Hu
         storage.use_token(unknown, &[1; 32], 0).map(drop),
         "use_token",
     );
+    is_unknown(
+        storage.token_state(unknown, &[1; 32], 0).map(drop),
+        "token_state",
+    );
     is_unknown(storage.put_keys(unknown, &[key("k")]), "put_keys");
     is_unknown(storage.keys(unknown).map(drop), "keys");
     is_unknown(
@@ -789,6 +794,54 @@ fn a_token_is_accepted_once_and_otherwise_says_why_not(storage: &mut dyn HubStor
     assert_eq!(
         storage
             .use_token(facility, &valid.token_hash, 50_000)
+            .unwrap(),
+        TokenUse::AlreadyUsed
+    );
+}
+
+fn a_tokens_state_is_read_without_using_it(storage: &mut dyn HubStorage) {
+    let facility = served(storage, "f");
+    let other = served(storage, "other");
+    let valid = token(1, "2F タブレット", 10_000);
+    storage.put_token(facility, &valid).unwrap();
+    let accepted = TokenUse::Accepted {
+        label: "2F タブレット".into(),
+    };
+    // Looking, however often, leaves the token usable.
+    for _ in 0..3 {
+        assert_eq!(
+            storage
+                .token_state(facility, &valid.token_hash, 5_000)
+                .unwrap(),
+            accepted
+        );
+    }
+    assert_eq!(
+        storage
+            .token_state(other, &valid.token_hash, 5_000)
+            .unwrap(),
+        TokenUse::Unknown
+    );
+    assert_eq!(
+        storage.token_state(facility, &[9; 32], 5_000).unwrap(),
+        TokenUse::Unknown
+    );
+    assert_eq!(
+        storage
+            .token_state(facility, &valid.token_hash, 10_000)
+            .unwrap(),
+        TokenUse::Expired,
+        "at its expiry time a token has stopped working"
+    );
+    assert_eq!(
+        storage
+            .use_token(facility, &valid.token_hash, 5_000)
+            .unwrap(),
+        accepted
+    );
+    assert_eq!(
+        storage
+            .token_state(facility, &valid.token_hash, 50_000)
             .unwrap(),
         TokenUse::AlreadyUsed
     );
