@@ -56,13 +56,8 @@ impl AzukariApp {
     }
 }
 
-/// An infrastructure failure in the app's language.
 fn thrown(error: AppError, language: Locale) -> AzukariError {
-    let text = error.message(language);
-    match error {
-        AppError::Locked => AzukariError::LockedStore { text },
-        _ => AzukariError::StorageFailure { text },
-    }
+    AzukariError::of(error, language)
 }
 
 #[uniffi::export]

@@ -1,42 +1,34 @@
 //! # azukari-ffi
 //!
 //! The thin UniFFI layer through which the Android and iOS apps (and the Python and Kotlin tests) reach the
-//! Azukari core. It converts types and errors and delegates; it holds no rule, query or check — everything that
-//! decides lives in `azukari-core`.
+//! Azukari core. The apps hold one object, [`AzukariApp`]: they draw its `view()` and send its `dispatch(event)`;
+//! the view and event types are the core's own (`azukari_core::app`, derived for UniFFI behind the core's
+//! `uniffi` feature, generated into their own namespace `azukari_core`), so nothing is mirrored or converted here.
+//! The crate adapts the foreign traits the apps implement and guards the app with a mutex; it holds no rule, query
+//! or check.
 //!
 //! | module | job |
 //! |---|---|
-//! | [`app`] | `AzukariApp`: the whole app as one state machine — `view()`, `dispatch(event)`, platform results |
-//! | [`facility`] | create, unlock and lock a facility store; sign-in, locale, alerts, labels, ledger export |
-//! | [`flows`] | one object per screen (handover, approval, consent, audit, incident, setup, board) |
-//! | [`platform`] | the foreign traits the apps implement: `KeyVault`, `CardTransceiver` |
-//! | [`sync`] | join a hub with its enrollment QR, sync through the app's `HubConnection` (HTTP with a pinned certificate) |
-//! | [`views`], [`intents`] | mirrors of the core's view-models and intents (ids as hyphenated UUID strings) |
-//! | [`convert`] | every conversion between core types and the mirrors |
-//! | [`error`] | `AzukariError`, the one error the apps see, and its conversions |
-//! | `testing` | test-only exports (feature `testing`): fast KDF, manual clock, test card certificates |
+//! | [`app`] | `AzukariApp`: `view()`, `dispatch(event)`, and the platform results (`presentCard`, `sync`, `join`) |
+//! | [`platform`] | the foreign traits for the key vault and the NFC card: `KeyVault`, `CardTransceiver` |
+//! | [`sync`] | the foreign trait for the hub: `HubConnection` (one HTTPS POST, certificate pinned by the app) |
+//! | [`error`] | `AzukariError` (the device cannot go on) and the foreign traits' errors |
+//! | `testing` | test-only exports (feature `testing`): fast KDF, manual clock, test card certificates, labels |
 //!
-//! **Threads.** Every call that touches the store blocks (SQLite commits with `synchronous=FULL`; creating and
-//! recovering run Argon2id): the apps call them off the UI thread. No call is `async`. Objects are thread-safe:
-//! a `Facility` guards its session with a mutex, and each screen object guards its own state.
+//! **Threads.** Every call blocks (SQLite commits with `synchronous=FULL`; unlocking with the recovery passphrase
+//! runs Argon2id; the card and the hub are I/O): the apps call them off the UI thread. No call is `async`.
 //!
 //! Generated bindings: `bindings/generate.sh` writes Kotlin, Swift and Python into `bindings/generated/`.
 
 pub mod app;
-pub mod convert;
 pub mod error;
-pub mod facility;
-pub mod flows;
-pub mod intents;
 pub mod platform;
 pub mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod views;
 
 pub use app::AzukariApp;
-pub use error::{AzukariError, CardIoError, HubConnectionError, KeyVaultError, QrProblem};
-pub use facility::Facility;
+pub use error::{AzukariError, CardIoError, HubConnectionError, KeyVaultError};
 pub use platform::{CardTransceiver, KeyVault};
 pub use sync::HubConnection;
 

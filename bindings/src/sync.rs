@@ -1,25 +1,19 @@
-//! Sync for the apps: join a facility's hub with its enrollment QR, then push and pull through it.
+//! The apps' channel to their hub: join a facility's hub with its enrollment QR, then push and pull through it
+//! (the app asks for both in its view: `JoinHub`, `SyncNow`).
 //!
 //! The apps implement one thing, [`HubConnection`]: an HTTP POST to the hub with the hub's certificate pinned to
 //! the fingerprint the QR carries (OkHttp `CertificatePinner` on Android, a `URLSession` delegate on iOS). Everything
 //! else — the JSON messages, the device's request signatures, the checkpoint and proof verification, the ledger —
 //! is the core's.
 
-use crate::error::{AzukariError, HubConnectionError};
-use crate::facility::Facility;
-use crate::platform::{KeyVault, VaultAdapter};
-use azukari_core::clock::{Clock, SystemClock};
+use crate::error::HubConnectionError;
 use azukari_core::sync::auth::request_body;
 use azukari_core::sync::protocol::{
     EnrollResponse, PullRequest, PullResponse, PushRequest, PushResponse,
 };
-use azukari_core::sync::{
-    EnrollmentInvite, HubTransport, PendingEnrollment, RequestAuth, SyncError, SyncState,
-    TransportError, sync, wait_request,
-};
+use azukari_core::sync::{HubTransport, RequestAuth, TransportError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::path::Path;
 use std::sync::Arc;
 
 /// One HTTP header.
@@ -54,132 +48,6 @@ pub trait HubConnection: Send + Sync {
         headers: Vec<HttpHeader>,
         body: Vec<u8>,
     ) -> Result<HttpResponse, HubConnectionError>;
-}
-
-/// What an enrollment QR tells the app before it joins: where the hub is and which certificate to pin.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct EnrollmentQr {
-    /// The hub's URL.
-    pub hub_url: String,
-    /// The SHA-256 fingerprint of the hub's certificate (64 hex digits) to pin; `None` for a loopback `http://`
-    /// hub in development.
-    pub cert_sha256: Option<String>,
-    /// When the QR stops working (Unix milliseconds).
-    pub expires_at_ms: i64,
-}
-
-/// What one sync did.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct SyncSummary {
-    /// This device's events the hub acknowledged.
-    pub pushed: u32,
-    /// Events of other devices taken in.
-    pub pulled: u32,
-    /// Whether some of this device's events wait at the hub for earlier ones (sync again).
-    pub waiting: bool,
-    /// The size of the hub's log as verified.
-    pub log_size: u64,
-}
-
-/// Read an enrollment QR (to set up the app's [`HubConnection`] before joining).
-#[uniffi::export]
-pub fn read_enrollment_qr(text: String) -> Result<EnrollmentQr, AzukariError> {
-    let invite = EnrollmentInvite::parse(&text)?;
-    Ok(EnrollmentQr {
-        hub_url: invite.hub_url,
-        cert_sha256: invite.cert_sha256,
-        expires_at_ms: invite.expires_at.0,
-    })
-}
-
-#[uniffi::export]
-impl Facility {
-    /// Join the facility of the hub whose enrollment QR was scanned: present its one-time token through `hub`,
-    /// create this device's store at `path` (a file that must not exist yet) protected by `vault`, with the hub's
-    /// checkpoint key pinned. Nobody is signed in, and the device can record nothing until its registration
-    /// arrives: call `sync` next. Blocking: call off the UI thread.
-    #[uniffi::constructor]
-    pub fn join(
-        qr_text: String,
-        path: String,
-        vault: Arc<dyn KeyVault>,
-        hub: Arc<dyn HubConnection>,
-    ) -> Result<Arc<Facility>, AzukariError> {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let invite = EnrollmentInvite::parse(&qr_text)?;
-        if invite.is_expired(clock.now()) {
-            return Err(SyncError::Enrollment(
-                "this enrollment QR has expired; show a new one at the hub / 登録用QRの期限が切れています",
-            )
-            .into());
-        }
-        let pending = PendingEnrollment::new()?;
-        let response: EnrollResponse = Connection(hub)
-            .call("/v1/enroll", &pending.request(&invite.token), None)
-            .map_err(SyncError::from)?;
-        let store = pending.finish(
-            &response,
-            Some(&invite.checkpoint_key),
-            Path::new(&path),
-            &VaultAdapter(vault),
-            clock,
-        )?;
-        Facility::over(store)
-    }
-
-    /// Push this device's new events and pull everything new, verifying the hub's signed checkpoint and proofs.
-    /// `wait_ms` above 0 then waits that long (at most 30 s) for news when there was none (a supervisor's tablet
-    /// waiting for requests); the facility stays usable from other threads while it waits. Offline, it fails with
-    /// `HubUnreachable` and nothing is lost: sync again later. A hub that rolled back or rewrote its log raises
-    /// `HubAlarm` (see `syncAlarms`). Blocking: call off the UI thread.
-    pub fn sync(
-        &self,
-        hub: Arc<dyn HubConnection>,
-        wait_ms: u64,
-    ) -> Result<SyncSummary, AzukariError> {
-        let connection = Connection(hub);
-        let mut summary = self.sync_now(&connection)?;
-        if wait_ms > 0 && summary.pulled == 0 {
-            let (request, auth) =
-                self.with_session(|session| Ok(wait_request(session.store(), wait_ms)?))?;
-            // Outside the facility's lock.
-            connection.pull(&request, &auth).map_err(SyncError::from)?;
-            let after = self.sync_now(&connection)?;
-            summary = SyncSummary {
-                pushed: summary.pushed.saturating_add(after.pushed),
-                pulled: after.pulled,
-                waiting: after.waiting,
-                log_size: after.log_size,
-            };
-        }
-        Ok(summary)
-    }
-
-    /// The alarms raised about the hub so far (newest last), as the administrator must read them.
-    pub fn sync_alarms(&self) -> Result<Vec<String>, AzukariError> {
-        self.with_session(|session| {
-            Ok(SyncState::load(session.store())?
-                .alarms
-                .into_iter()
-                .map(|alarm| alarm.what)
-                .collect())
-        })
-    }
-}
-
-impl Facility {
-    /// One sync without waiting, holding the facility.
-    fn sync_now(&self, connection: &Connection) -> Result<SyncSummary, AzukariError> {
-        self.with_session(|session| {
-            let report = sync(session.store_mut(), connection, 0)?;
-            Ok(SyncSummary {
-                pushed: u32::try_from(report.pushed).unwrap_or(u32::MAX),
-                pulled: u32::try_from(report.pulled).unwrap_or(u32::MAX),
-                waiting: report.waiting,
-                log_size: report.tree.size,
-            })
-        })
-    }
 }
 
 /// A foreign [`HubConnection`] as the core's transport.

@@ -191,7 +191,7 @@ class AppDay {
     fun signIn(name: String) = tapInRow(name, "この職員でサインイン")
 
     fun foundAndSetUp() {
-        createFacilityForTests(path, "さくら苑", "管理 一郎", PASSPHRASE, vault, clock).lock()
+        foundFacilityForTests(path, "さくら苑", "管理 一郎", PASSPHRASE, vault, clock)
         app = newApp()
         assertEquals(ScreenKind.UNLOCK, app.view().screen)
         assertEquals(ScreenKind.SIGN_IN, tap("ロックを解除").screen)

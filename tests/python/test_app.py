@@ -18,7 +18,7 @@ sys.path.insert(0, os.environ.get("AZUKARI_FFI_PYTHON", ""))
 
 import azukari_core as core  # noqa: E402
 import azukari_ffi as az  # noqa: E402
-from test_facility_day import PASSPHRASE, PythonKeyVault, PythonMyNumberCard  # noqa: E402
+from platform_fakes import PASSPHRASE, PythonKeyVault, PythonMyNumberCard  # noqa: E402
 
 
 def buttons(view):
@@ -50,10 +50,7 @@ class AppThroughBindings(unittest.TestCase):
         cls.path = os.path.join(cls.dir.name, "app.azukari")
         cls.vault = PythonKeyVault()
         cls.clock = az.TestClock()
-        founded = az.create_facility_for_tests(
-            cls.path, "さくら苑", "管理 一郎", PASSPHRASE, cls.vault, cls.clock
-        )
-        founded.lock()
+        az.found_facility_for_tests(cls.path, "さくら苑", "管理 一郎", PASSPHRASE, cls.vault, cls.clock)
 
     @classmethod
     def tearDownClass(cls):

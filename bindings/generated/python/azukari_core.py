@@ -1533,6 +1533,28 @@ class AppEvent:
             return True
 
     @dataclass
+    class CARD_CANCELLED:
+        """
+        The card reader was closed (the NFC sheet dismissed) without a card.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "AppEvent.CARD_CANCELLED()".format()
+        def __eq__(self, other):
+            if not isinstance(other, AppEvent):
+                return NotImplemented
+            if not other.is_CARD_CANCELLED():
+                return False
+            return True
+
+    @dataclass
     class CHOOSE_ITEM:
         """
         An item was chosen in the scanned locker.
@@ -1655,6 +1677,36 @@ class AppEvent:
             if not isinstance(other, AppEvent):
                 return NotImplemented
             if not other.is_CHECK_APPROVAL():
+                return False
+            return True
+
+    @dataclass
+    class RESUME_REQUEST:
+        """
+        Open one of my checkout requests where it stands (waiting, or approved and ready to take out).
+"""
+        
+        def __init__(self, request:str):
+            self.request = request
+            
+            """
+        The request.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "AppEvent.RESUME_REQUEST(request={})".format(self.request)
+        def __eq__(self, other):
+            if not isinstance(other, AppEvent):
+                return NotImplemented
+            if not other.is_RESUME_REQUEST():
+                return False
+            if self.request != other.request:
                 return False
             return True
 
@@ -2494,6 +2546,10 @@ class AppEvent:
         return isinstance(self, AppEvent.SCAN_CANCELLED)
     def is_scan_cancelled(self) -> bool:
         return isinstance(self, AppEvent.SCAN_CANCELLED)
+    def is_CARD_CANCELLED(self) -> bool:
+        return isinstance(self, AppEvent.CARD_CANCELLED)
+    def is_card_cancelled(self) -> bool:
+        return isinstance(self, AppEvent.CARD_CANCELLED)
     def is_CHOOSE_ITEM(self) -> bool:
         return isinstance(self, AppEvent.CHOOSE_ITEM)
     def is_choose_item(self) -> bool:
@@ -2514,6 +2570,10 @@ class AppEvent:
         return isinstance(self, AppEvent.CHECK_APPROVAL)
     def is_check_approval(self) -> bool:
         return isinstance(self, AppEvent.CHECK_APPROVAL)
+    def is_RESUME_REQUEST(self) -> bool:
+        return isinstance(self, AppEvent.RESUME_REQUEST)
+    def is_resume_request(self) -> bool:
+        return isinstance(self, AppEvent.RESUME_REQUEST)
     def is_TAP_CARD(self) -> bool:
         return isinstance(self, AppEvent.TAP_CARD)
     def is_tap_card(self) -> bool:
@@ -2659,11 +2719,13 @@ AppEvent.SET_LANGUAGE = type("AppEvent.SET_LANGUAGE", (AppEvent.SET_LANGUAGE, Ap
 AppEvent.SCAN_LABEL = type("AppEvent.SCAN_LABEL", (AppEvent.SCAN_LABEL, AppEvent,), {})  # type: ignore
 AppEvent.SCANNED = type("AppEvent.SCANNED", (AppEvent.SCANNED, AppEvent,), {})  # type: ignore
 AppEvent.SCAN_CANCELLED = type("AppEvent.SCAN_CANCELLED", (AppEvent.SCAN_CANCELLED, AppEvent,), {})  # type: ignore
+AppEvent.CARD_CANCELLED = type("AppEvent.CARD_CANCELLED", (AppEvent.CARD_CANCELLED, AppEvent,), {})  # type: ignore
 AppEvent.CHOOSE_ITEM = type("AppEvent.CHOOSE_ITEM", (AppEvent.CHOOSE_ITEM, AppEvent,), {})  # type: ignore
 AppEvent.CHOOSE_PURPOSE = type("AppEvent.CHOOSE_PURPOSE", (AppEvent.CHOOSE_PURPOSE, AppEvent,), {})  # type: ignore
 AppEvent.CHECK_OUT = type("AppEvent.CHECK_OUT", (AppEvent.CHECK_OUT, AppEvent,), {})  # type: ignore
 AppEvent.REQUEST_APPROVAL = type("AppEvent.REQUEST_APPROVAL", (AppEvent.REQUEST_APPROVAL, AppEvent,), {})  # type: ignore
 AppEvent.CHECK_APPROVAL = type("AppEvent.CHECK_APPROVAL", (AppEvent.CHECK_APPROVAL, AppEvent,), {})  # type: ignore
+AppEvent.RESUME_REQUEST = type("AppEvent.RESUME_REQUEST", (AppEvent.RESUME_REQUEST, AppEvent,), {})  # type: ignore
 AppEvent.TAP_CARD = type("AppEvent.TAP_CARD", (AppEvent.TAP_CARD, AppEvent,), {})  # type: ignore
 AppEvent.RETURN_ITEM = type("AppEvent.RETURN_ITEM", (AppEvent.RETURN_ITEM, AppEvent,), {})  # type: ignore
 AppEvent.START_OVER = type("AppEvent.START_OVER", (AppEvent.START_OVER, AppEvent,), {})  # type: ignore
@@ -2747,126 +2809,133 @@ class _UniffiFfiConverterTypeAppEvent(_UniffiConverterRustBuffer):
             return AppEvent.SCAN_CANCELLED(
             )
         if variant == 13:
+            return AppEvent.CARD_CANCELLED(
+            )
+        if variant == 14:
             return AppEvent.CHOOSE_ITEM(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 14:
+        if variant == 15:
             return AppEvent.CHOOSE_PURPOSE(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 15:
+        if variant == 16:
             return AppEvent.CHECK_OUT(
             )
-        if variant == 16:
+        if variant == 17:
             return AppEvent.REQUEST_APPROVAL(
             )
-        if variant == 17:
+        if variant == 18:
             return AppEvent.CHECK_APPROVAL(
             )
-        if variant == 18:
-            return AppEvent.TAP_CARD(
-            )
         if variant == 19:
-            return AppEvent.RETURN_ITEM(
+            return AppEvent.RESUME_REQUEST(
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 20:
-            return AppEvent.START_OVER(
+            return AppEvent.TAP_CARD(
             )
         if variant == 21:
+            return AppEvent.RETURN_ITEM(
+            )
+        if variant == 22:
+            return AppEvent.START_OVER(
+            )
+        if variant == 23:
             return AppEvent.HAND_OVER(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 22:
+        if variant == 24:
             return AppEvent.RELEASE(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 23:
+        if variant == 25:
             return AppEvent.APPROVE(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 24:
+        if variant == 26:
             return AppEvent.DENY(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 25:
+        if variant == 27:
             return AppEvent.OPEN_CONSENT(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 26:
+        if variant == 28:
             return AppEvent.ACKNOWLEDGE_ALTERNATIVES(
             )
-        if variant == 27:
+        if variant == 29:
             return AppEvent.CONFIRM_PIN_ENVELOPE(
             )
-        if variant == 28:
+        if variant == 30:
             return AppEvent.WITHDRAW_PIN_ENVELOPE(
             )
-        if variant == 29:
+        if variant == 31:
             return AppEvent.CONFIRM_CUSTODY(
             )
-        if variant == 30:
+        if variant == 32:
             return AppEvent.REVOKE_CONSENT(
             )
-        if variant == 31:
+        if variant == 33:
             return AppEvent.START_AUDIT(
             )
-        if variant == 32:
+        if variant == 34:
             return AppEvent.MARK_FOUND(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 33:
+        if variant == 35:
             return AppEvent.MARK_MISSING(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 34:
+        if variant == 36:
             return AppEvent.COMPLETE_AUDIT(
             )
-        if variant == 35:
+        if variant == 37:
             return AppEvent.OPEN_INCIDENT(
             )
-        if variant == 36:
+        if variant == 38:
             return AppEvent.RESUME_INCIDENT(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 37:
+        if variant == 39:
             return AppEvent.COMPLETE_STEP(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 38:
+        if variant == 40:
             return AppEvent.RECORD_POLICE_REPORT(
             )
-        if variant == 39:
+        if variant == 41:
             return AppEvent.CLOSE_INCIDENT(
             )
-        if variant == 40:
+        if variant == 42:
             return AppEvent.SHOW_ALL(
             )
-        if variant == 41:
+        if variant == 43:
             return AppEvent.SHOW_RESIDENT(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 42:
+        if variant == 44:
             return AppEvent.ADMIT_RESIDENT(
             )
-        if variant == 43:
+        if variant == 45:
             return AppEvent.REGISTER_LOCKER(
             )
-        if variant == 44:
+        if variant == 46:
             return AppEvent.ADD_STAFF(
             )
-        if variant == 45:
+        if variant == 47:
             return AppEvent.REGISTER_ITEM(
             )
-        if variant == 46:
+        if variant == 48:
             return AppEvent.ISSUE_LABELS(
             )
-        if variant == 47:
+        if variant == 49:
             return AppEvent.SYNC_NOW(
             )
-        if variant == 48:
+        if variant == 50:
             return AppEvent.EXPORT_LEDGER(
             )
-        if variant == 49:
+        if variant == 51:
             return AppEvent.FILE_SHARED(
             )
         raise InternalError("Raw enum value doesn't match any cases")
@@ -2903,6 +2972,8 @@ class _UniffiFfiConverterTypeAppEvent(_UniffiConverterRustBuffer):
             return
         if value.is_SCAN_CANCELLED():
             return
+        if value.is_CARD_CANCELLED():
+            return
         if value.is_CHOOSE_ITEM():
             _UniffiFfiConverterString.check_lower(value.item)
             return
@@ -2914,6 +2985,9 @@ class _UniffiFfiConverterTypeAppEvent(_UniffiConverterRustBuffer):
         if value.is_REQUEST_APPROVAL():
             return
         if value.is_CHECK_APPROVAL():
+            return
+        if value.is_RESUME_REQUEST():
+            _UniffiFfiConverterString.check_lower(value.request)
             return
         if value.is_TAP_CARD():
             return
@@ -3023,92 +3097,97 @@ class _UniffiFfiConverterTypeAppEvent(_UniffiConverterRustBuffer):
             _UniffiFfiConverterString.write(value.text, buf)
         if value.is_SCAN_CANCELLED():
             buf.write_i32(12)
-        if value.is_CHOOSE_ITEM():
+        if value.is_CARD_CANCELLED():
             buf.write_i32(13)
+        if value.is_CHOOSE_ITEM():
+            buf.write_i32(14)
             _UniffiFfiConverterString.write(value.item, buf)
         if value.is_CHOOSE_PURPOSE():
-            buf.write_i32(14)
+            buf.write_i32(15)
             _UniffiFfiConverterString.write(value.purpose, buf)
         if value.is_CHECK_OUT():
-            buf.write_i32(15)
-        if value.is_REQUEST_APPROVAL():
             buf.write_i32(16)
-        if value.is_CHECK_APPROVAL():
+        if value.is_REQUEST_APPROVAL():
             buf.write_i32(17)
-        if value.is_TAP_CARD():
+        if value.is_CHECK_APPROVAL():
             buf.write_i32(18)
-        if value.is_RETURN_ITEM():
+        if value.is_RESUME_REQUEST():
             buf.write_i32(19)
-        if value.is_START_OVER():
+            _UniffiFfiConverterString.write(value.request, buf)
+        if value.is_TAP_CARD():
             buf.write_i32(20)
-        if value.is_HAND_OVER():
+        if value.is_RETURN_ITEM():
             buf.write_i32(21)
+        if value.is_START_OVER():
+            buf.write_i32(22)
+        if value.is_HAND_OVER():
+            buf.write_i32(23)
             _UniffiFfiConverterString.write(value.item, buf)
         if value.is_RELEASE():
-            buf.write_i32(22)
+            buf.write_i32(24)
             _UniffiFfiConverterString.write(value.item, buf)
         if value.is_APPROVE():
-            buf.write_i32(23)
+            buf.write_i32(25)
             _UniffiFfiConverterString.write(value.request, buf)
         if value.is_DENY():
-            buf.write_i32(24)
+            buf.write_i32(26)
             _UniffiFfiConverterString.write(value.request, buf)
         if value.is_OPEN_CONSENT():
-            buf.write_i32(25)
+            buf.write_i32(27)
             _UniffiFfiConverterString.write(value.resident, buf)
         if value.is_ACKNOWLEDGE_ALTERNATIVES():
-            buf.write_i32(26)
-        if value.is_CONFIRM_PIN_ENVELOPE():
-            buf.write_i32(27)
-        if value.is_WITHDRAW_PIN_ENVELOPE():
             buf.write_i32(28)
-        if value.is_CONFIRM_CUSTODY():
+        if value.is_CONFIRM_PIN_ENVELOPE():
             buf.write_i32(29)
-        if value.is_REVOKE_CONSENT():
+        if value.is_WITHDRAW_PIN_ENVELOPE():
             buf.write_i32(30)
-        if value.is_START_AUDIT():
+        if value.is_CONFIRM_CUSTODY():
             buf.write_i32(31)
-        if value.is_MARK_FOUND():
+        if value.is_REVOKE_CONSENT():
             buf.write_i32(32)
+        if value.is_START_AUDIT():
+            buf.write_i32(33)
+        if value.is_MARK_FOUND():
+            buf.write_i32(34)
             _UniffiFfiConverterString.write(value.item, buf)
         if value.is_MARK_MISSING():
-            buf.write_i32(33)
+            buf.write_i32(35)
             _UniffiFfiConverterString.write(value.item, buf)
         if value.is_COMPLETE_AUDIT():
-            buf.write_i32(34)
-        if value.is_OPEN_INCIDENT():
-            buf.write_i32(35)
-        if value.is_RESUME_INCIDENT():
             buf.write_i32(36)
+        if value.is_OPEN_INCIDENT():
+            buf.write_i32(37)
+        if value.is_RESUME_INCIDENT():
+            buf.write_i32(38)
             _UniffiFfiConverterString.write(value.incident, buf)
         if value.is_COMPLETE_STEP():
-            buf.write_i32(37)
+            buf.write_i32(39)
             _UniffiFfiConverterString.write(value.step, buf)
         if value.is_RECORD_POLICE_REPORT():
-            buf.write_i32(38)
-        if value.is_CLOSE_INCIDENT():
-            buf.write_i32(39)
-        if value.is_SHOW_ALL():
             buf.write_i32(40)
-        if value.is_SHOW_RESIDENT():
+        if value.is_CLOSE_INCIDENT():
             buf.write_i32(41)
+        if value.is_SHOW_ALL():
+            buf.write_i32(42)
+        if value.is_SHOW_RESIDENT():
+            buf.write_i32(43)
             _UniffiFfiConverterString.write(value.resident, buf)
         if value.is_ADMIT_RESIDENT():
-            buf.write_i32(42)
-        if value.is_REGISTER_LOCKER():
-            buf.write_i32(43)
-        if value.is_ADD_STAFF():
             buf.write_i32(44)
-        if value.is_REGISTER_ITEM():
+        if value.is_REGISTER_LOCKER():
             buf.write_i32(45)
-        if value.is_ISSUE_LABELS():
+        if value.is_ADD_STAFF():
             buf.write_i32(46)
-        if value.is_SYNC_NOW():
+        if value.is_REGISTER_ITEM():
             buf.write_i32(47)
-        if value.is_EXPORT_LEDGER():
+        if value.is_ISSUE_LABELS():
             buf.write_i32(48)
-        if value.is_FILE_SHARED():
+        if value.is_SYNC_NOW():
             buf.write_i32(49)
+        if value.is_EXPORT_LEDGER():
+            buf.write_i32(50)
+        if value.is_FILE_SHARED():
+            buf.write_i32(51)
 
 
 
@@ -4377,11 +4456,17 @@ class PlatformRequest:
         Open the camera and read a QR code.
 """
         
-        def __init__(self, prompt:str):
+        def __init__(self, prompt:str, cancel:str):
             self.prompt = prompt
             
             """
         What to tell the person while the camera is open.
+"""
+        
+            self.cancel = cancel
+            
+            """
+        The label of the button that closes the camera (sends [`AppEvent::ScanCancelled`]).
 """
         
             pass
@@ -4391,13 +4476,15 @@ class PlatformRequest:
             
     
         def __str__(self):
-            return "PlatformRequest.SCAN_QR(prompt={})".format(self.prompt)
+            return "PlatformRequest.SCAN_QR(prompt={}, cancel={})".format(self.prompt, self.cancel)
         def __eq__(self, other):
             if not isinstance(other, PlatformRequest):
                 return NotImplemented
             if not other.is_SCAN_QR():
                 return False
             if self.prompt != other.prompt:
+                return False
+            if self.cancel != other.cancel:
                 return False
             return True
 
@@ -4407,11 +4494,17 @@ class PlatformRequest:
         Read the My Number card held to the phone (NFC).
 """
         
-        def __init__(self, prompt:str):
+        def __init__(self, prompt:str, cancel:str):
             self.prompt = prompt
             
             """
         What to tell the person while the reader waits.
+"""
+        
+            self.cancel = cancel
+            
+            """
+        The label of the button that closes the reader (sends [`AppEvent::CardCancelled`]).
 """
         
             pass
@@ -4421,13 +4514,15 @@ class PlatformRequest:
             
     
         def __str__(self):
-            return "PlatformRequest.TAP_CARD(prompt={})".format(self.prompt)
+            return "PlatformRequest.TAP_CARD(prompt={}, cancel={})".format(self.prompt, self.cancel)
         def __eq__(self, other):
             if not isinstance(other, PlatformRequest):
                 return NotImplemented
             if not other.is_TAP_CARD():
                 return False
             if self.prompt != other.prompt:
+                return False
+            if self.cancel != other.cancel:
                 return False
             return True
 
@@ -4450,6 +4545,45 @@ class PlatformRequest:
             if not isinstance(other, PlatformRequest):
                 return NotImplemented
             if not other.is_SYNC_NOW():
+                return False
+            return True
+
+    @dataclass
+    class JOIN_HUB:
+        """
+        Connect to the hub of a scanned enrollment QR and hand the connection to `App::join`.
+"""
+        
+        def __init__(self, hub_url:str, cert_sha256:typing.Optional[str]):
+            self.hub_url = hub_url
+            
+            """
+        The hub's URL.
+"""
+        
+            self.cert_sha256 = cert_sha256
+            
+            """
+        The SHA-256 fingerprint of the hub's certificate to pin (64 hex digits); none for a loopback
+        `http://` hub in development.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "PlatformRequest.JOIN_HUB(hub_url={}, cert_sha256={})".format(self.hub_url, self.cert_sha256)
+        def __eq__(self, other):
+            if not isinstance(other, PlatformRequest):
+                return NotImplemented
+            if not other.is_JOIN_HUB():
+                return False
+            if self.hub_url != other.hub_url:
+                return False
+            if self.cert_sha256 != other.cert_sha256:
                 return False
             return True
 
@@ -4515,6 +4649,10 @@ class PlatformRequest:
         return isinstance(self, PlatformRequest.SYNC_NOW)
     def is_sync_now(self) -> bool:
         return isinstance(self, PlatformRequest.SYNC_NOW)
+    def is_JOIN_HUB(self) -> bool:
+        return isinstance(self, PlatformRequest.JOIN_HUB)
+    def is_join_hub(self) -> bool:
+        return isinstance(self, PlatformRequest.JOIN_HUB)
     def is_SHARE_FILE(self) -> bool:
         return isinstance(self, PlatformRequest.SHARE_FILE)
     def is_share_file(self) -> bool:
@@ -4527,6 +4665,7 @@ class PlatformRequest:
 PlatformRequest.SCAN_QR = type("PlatformRequest.SCAN_QR", (PlatformRequest.SCAN_QR, PlatformRequest,), {})  # type: ignore
 PlatformRequest.TAP_CARD = type("PlatformRequest.TAP_CARD", (PlatformRequest.TAP_CARD, PlatformRequest,), {})  # type: ignore
 PlatformRequest.SYNC_NOW = type("PlatformRequest.SYNC_NOW", (PlatformRequest.SYNC_NOW, PlatformRequest,), {})  # type: ignore
+PlatformRequest.JOIN_HUB = type("PlatformRequest.JOIN_HUB", (PlatformRequest.JOIN_HUB, PlatformRequest,), {})  # type: ignore
 PlatformRequest.SHARE_FILE = type("PlatformRequest.SHARE_FILE", (PlatformRequest.SHARE_FILE, PlatformRequest,), {})  # type: ignore
 
 
@@ -4539,15 +4678,22 @@ class _UniffiFfiConverterTypePlatformRequest(_UniffiConverterRustBuffer):
         if variant == 1:
             return PlatformRequest.SCAN_QR(
                 _UniffiFfiConverterString.read(buf),
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 2:
             return PlatformRequest.TAP_CARD(
+                _UniffiFfiConverterString.read(buf),
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 3:
             return PlatformRequest.SYNC_NOW(
             )
         if variant == 4:
+            return PlatformRequest.JOIN_HUB(
+                _UniffiFfiConverterString.read(buf),
+                _UniffiFfiConverterOptionalString.read(buf),
+            )
+        if variant == 5:
             return PlatformRequest.SHARE_FILE(
                 _UniffiFfiConverterString.read(buf),
                 _UniffiFfiConverterString.read(buf),
@@ -4559,11 +4705,17 @@ class _UniffiFfiConverterTypePlatformRequest(_UniffiConverterRustBuffer):
     def check_lower(value):
         if value.is_SCAN_QR():
             _UniffiFfiConverterString.check_lower(value.prompt)
+            _UniffiFfiConverterString.check_lower(value.cancel)
             return
         if value.is_TAP_CARD():
             _UniffiFfiConverterString.check_lower(value.prompt)
+            _UniffiFfiConverterString.check_lower(value.cancel)
             return
         if value.is_SYNC_NOW():
+            return
+        if value.is_JOIN_HUB():
+            _UniffiFfiConverterString.check_lower(value.hub_url)
+            _UniffiFfiConverterOptionalString.check_lower(value.cert_sha256)
             return
         if value.is_SHARE_FILE():
             _UniffiFfiConverterString.check_lower(value.file_name)
@@ -4577,13 +4729,19 @@ class _UniffiFfiConverterTypePlatformRequest(_UniffiConverterRustBuffer):
         if value.is_SCAN_QR():
             buf.write_i32(1)
             _UniffiFfiConverterString.write(value.prompt, buf)
+            _UniffiFfiConverterString.write(value.cancel, buf)
         if value.is_TAP_CARD():
             buf.write_i32(2)
             _UniffiFfiConverterString.write(value.prompt, buf)
+            _UniffiFfiConverterString.write(value.cancel, buf)
         if value.is_SYNC_NOW():
             buf.write_i32(3)
-        if value.is_SHARE_FILE():
+        if value.is_JOIN_HUB():
             buf.write_i32(4)
+            _UniffiFfiConverterString.write(value.hub_url, buf)
+            _UniffiFfiConverterOptionalString.write(value.cert_sha256, buf)
+        if value.is_SHARE_FILE():
+            buf.write_i32(5)
             _UniffiFfiConverterString.write(value.file_name, buf)
             _UniffiFfiConverterString.write(value.mime_type, buf)
             _UniffiFfiConverterBytes.write(value.bytes, buf)

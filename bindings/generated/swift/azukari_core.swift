@@ -1585,6 +1585,10 @@ public enum AppEvent: Equatable, Hashable {
      */
     case scanCancelled
     /**
+     * The card reader was closed (the NFC sheet dismissed) without a card.
+     */
+    case cardCancelled
+    /**
      * An item was chosen in the scanned locker.
      */
     case chooseItem(
@@ -1612,6 +1616,14 @@ public enum AppEvent: Equatable, Hashable {
      * Look whether the supervisor has answered.
      */
     case checkApproval
+    /**
+     * Open one of my checkout requests where it stands (waiting, or approved and ready to take out).
+     */
+    case resumeRequest(
+        /**
+         * The request.
+         */request: String
+    )
     /**
      * Ask for the My Number card to be tapped, to prove it is the right card.
      */
@@ -1830,91 +1842,96 @@ public struct FfiConverterTypeAppEvent: FfiConverterRustBuffer {
         
         case 12: return .scanCancelled
         
-        case 13: return .chooseItem(item: try FfiConverterString.read(from: &buf)
+        case 13: return .cardCancelled
+        
+        case 14: return .chooseItem(item: try FfiConverterString.read(from: &buf)
         )
         
-        case 14: return .choosePurpose(purpose: try FfiConverterString.read(from: &buf)
+        case 15: return .choosePurpose(purpose: try FfiConverterString.read(from: &buf)
         )
         
-        case 15: return .checkOut
+        case 16: return .checkOut
         
-        case 16: return .requestApproval
+        case 17: return .requestApproval
         
-        case 17: return .checkApproval
+        case 18: return .checkApproval
         
-        case 18: return .tapCard
-        
-        case 19: return .returnItem
-        
-        case 20: return .startOver
-        
-        case 21: return .handOver(item: try FfiConverterString.read(from: &buf)
+        case 19: return .resumeRequest(request: try FfiConverterString.read(from: &buf)
         )
         
-        case 22: return .release(item: try FfiConverterString.read(from: &buf)
+        case 20: return .tapCard
+        
+        case 21: return .returnItem
+        
+        case 22: return .startOver
+        
+        case 23: return .handOver(item: try FfiConverterString.read(from: &buf)
         )
         
-        case 23: return .approve(request: try FfiConverterString.read(from: &buf)
+        case 24: return .release(item: try FfiConverterString.read(from: &buf)
         )
         
-        case 24: return .deny(request: try FfiConverterString.read(from: &buf)
+        case 25: return .approve(request: try FfiConverterString.read(from: &buf)
         )
         
-        case 25: return .openConsent(resident: try FfiConverterString.read(from: &buf)
+        case 26: return .deny(request: try FfiConverterString.read(from: &buf)
         )
         
-        case 26: return .acknowledgeAlternatives
-        
-        case 27: return .confirmPinEnvelope
-        
-        case 28: return .withdrawPinEnvelope
-        
-        case 29: return .confirmCustody
-        
-        case 30: return .revokeConsent
-        
-        case 31: return .startAudit
-        
-        case 32: return .markFound(item: try FfiConverterString.read(from: &buf)
+        case 27: return .openConsent(resident: try FfiConverterString.read(from: &buf)
         )
         
-        case 33: return .markMissing(item: try FfiConverterString.read(from: &buf)
+        case 28: return .acknowledgeAlternatives
+        
+        case 29: return .confirmPinEnvelope
+        
+        case 30: return .withdrawPinEnvelope
+        
+        case 31: return .confirmCustody
+        
+        case 32: return .revokeConsent
+        
+        case 33: return .startAudit
+        
+        case 34: return .markFound(item: try FfiConverterString.read(from: &buf)
         )
         
-        case 34: return .completeAudit
-        
-        case 35: return .openIncident
-        
-        case 36: return .resumeIncident(incident: try FfiConverterString.read(from: &buf)
+        case 35: return .markMissing(item: try FfiConverterString.read(from: &buf)
         )
         
-        case 37: return .completeStep(step: try FfiConverterString.read(from: &buf)
+        case 36: return .completeAudit
+        
+        case 37: return .openIncident
+        
+        case 38: return .resumeIncident(incident: try FfiConverterString.read(from: &buf)
         )
         
-        case 38: return .recordPoliceReport
-        
-        case 39: return .closeIncident
-        
-        case 40: return .showAll
-        
-        case 41: return .showResident(resident: try FfiConverterString.read(from: &buf)
+        case 39: return .completeStep(step: try FfiConverterString.read(from: &buf)
         )
         
-        case 42: return .admitResident
+        case 40: return .recordPoliceReport
         
-        case 43: return .registerLocker
+        case 41: return .closeIncident
         
-        case 44: return .addStaff
+        case 42: return .showAll
         
-        case 45: return .registerItem
+        case 43: return .showResident(resident: try FfiConverterString.read(from: &buf)
+        )
         
-        case 46: return .issueLabels
+        case 44: return .admitResident
         
-        case 47: return .syncNow
+        case 45: return .registerLocker
         
-        case 48: return .exportLedger
+        case 46: return .addStaff
         
-        case 49: return .fileShared
+        case 47: return .registerItem
+        
+        case 48: return .issueLabels
+        
+        case 49: return .syncNow
+        
+        case 50: return .exportLedger
+        
+        case 51: return .fileShared
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -1978,164 +1995,173 @@ public struct FfiConverterTypeAppEvent: FfiConverterRustBuffer {
             writeInt(&buf, Int32(12))
         
         
-        case let .chooseItem(item):
+        case .cardCancelled:
             writeInt(&buf, Int32(13))
+        
+        
+        case let .chooseItem(item):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(item, into: &buf)
             
         
         case let .choosePurpose(purpose):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(purpose, into: &buf)
             
         
         case .checkOut:
-            writeInt(&buf, Int32(15))
-        
-        
-        case .requestApproval:
             writeInt(&buf, Int32(16))
         
         
-        case .checkApproval:
+        case .requestApproval:
             writeInt(&buf, Int32(17))
         
         
-        case .tapCard:
+        case .checkApproval:
             writeInt(&buf, Int32(18))
         
         
-        case .returnItem:
+        case let .resumeRequest(request):
             writeInt(&buf, Int32(19))
+            FfiConverterString.write(request, into: &buf)
+            
         
-        
-        case .startOver:
+        case .tapCard:
             writeInt(&buf, Int32(20))
         
         
-        case let .handOver(item):
+        case .returnItem:
             writeInt(&buf, Int32(21))
+        
+        
+        case .startOver:
+            writeInt(&buf, Int32(22))
+        
+        
+        case let .handOver(item):
+            writeInt(&buf, Int32(23))
             FfiConverterString.write(item, into: &buf)
             
         
         case let .release(item):
-            writeInt(&buf, Int32(22))
+            writeInt(&buf, Int32(24))
             FfiConverterString.write(item, into: &buf)
             
         
         case let .approve(request):
-            writeInt(&buf, Int32(23))
+            writeInt(&buf, Int32(25))
             FfiConverterString.write(request, into: &buf)
             
         
         case let .deny(request):
-            writeInt(&buf, Int32(24))
+            writeInt(&buf, Int32(26))
             FfiConverterString.write(request, into: &buf)
             
         
         case let .openConsent(resident):
-            writeInt(&buf, Int32(25))
+            writeInt(&buf, Int32(27))
             FfiConverterString.write(resident, into: &buf)
             
         
         case .acknowledgeAlternatives:
-            writeInt(&buf, Int32(26))
-        
-        
-        case .confirmPinEnvelope:
-            writeInt(&buf, Int32(27))
-        
-        
-        case .withdrawPinEnvelope:
             writeInt(&buf, Int32(28))
         
         
-        case .confirmCustody:
+        case .confirmPinEnvelope:
             writeInt(&buf, Int32(29))
         
         
-        case .revokeConsent:
+        case .withdrawPinEnvelope:
             writeInt(&buf, Int32(30))
         
         
-        case .startAudit:
+        case .confirmCustody:
             writeInt(&buf, Int32(31))
         
         
-        case let .markFound(item):
+        case .revokeConsent:
             writeInt(&buf, Int32(32))
+        
+        
+        case .startAudit:
+            writeInt(&buf, Int32(33))
+        
+        
+        case let .markFound(item):
+            writeInt(&buf, Int32(34))
             FfiConverterString.write(item, into: &buf)
             
         
         case let .markMissing(item):
-            writeInt(&buf, Int32(33))
+            writeInt(&buf, Int32(35))
             FfiConverterString.write(item, into: &buf)
             
         
         case .completeAudit:
-            writeInt(&buf, Int32(34))
+            writeInt(&buf, Int32(36))
         
         
         case .openIncident:
-            writeInt(&buf, Int32(35))
+            writeInt(&buf, Int32(37))
         
         
         case let .resumeIncident(incident):
-            writeInt(&buf, Int32(36))
+            writeInt(&buf, Int32(38))
             FfiConverterString.write(incident, into: &buf)
             
         
         case let .completeStep(step):
-            writeInt(&buf, Int32(37))
+            writeInt(&buf, Int32(39))
             FfiConverterString.write(step, into: &buf)
             
         
         case .recordPoliceReport:
-            writeInt(&buf, Int32(38))
-        
-        
-        case .closeIncident:
-            writeInt(&buf, Int32(39))
-        
-        
-        case .showAll:
             writeInt(&buf, Int32(40))
         
         
-        case let .showResident(resident):
+        case .closeIncident:
             writeInt(&buf, Int32(41))
+        
+        
+        case .showAll:
+            writeInt(&buf, Int32(42))
+        
+        
+        case let .showResident(resident):
+            writeInt(&buf, Int32(43))
             FfiConverterString.write(resident, into: &buf)
             
         
         case .admitResident:
-            writeInt(&buf, Int32(42))
-        
-        
-        case .registerLocker:
-            writeInt(&buf, Int32(43))
-        
-        
-        case .addStaff:
             writeInt(&buf, Int32(44))
         
         
-        case .registerItem:
+        case .registerLocker:
             writeInt(&buf, Int32(45))
         
         
-        case .issueLabels:
+        case .addStaff:
             writeInt(&buf, Int32(46))
         
         
-        case .syncNow:
+        case .registerItem:
             writeInt(&buf, Int32(47))
         
         
-        case .exportLedger:
+        case .issueLabels:
             writeInt(&buf, Int32(48))
         
         
-        case .fileShared:
+        case .syncNow:
             writeInt(&buf, Int32(49))
+        
+        
+        case .exportLedger:
+            writeInt(&buf, Int32(50))
+        
+        
+        case .fileShared:
+            writeInt(&buf, Int32(51))
         
         }
     }
@@ -2863,7 +2889,10 @@ public enum PlatformRequest: Equatable, Hashable {
     case scanQr(
         /**
          * What to tell the person while the camera is open.
-         */prompt: String
+         */prompt: String, 
+        /**
+         * The label of the button that closes the camera (sends [`AppEvent::ScanCancelled`]).
+         */cancel: String
     )
     /**
      * Read the My Number card held to the phone (NFC).
@@ -2871,12 +2900,27 @@ public enum PlatformRequest: Equatable, Hashable {
     case tapCard(
         /**
          * What to tell the person while the reader waits.
-         */prompt: String
+         */prompt: String, 
+        /**
+         * The label of the button that closes the reader (sends [`AppEvent::CardCancelled`]).
+         */cancel: String
     )
     /**
      * Sync with the facility's hub now.
      */
     case syncNow
+    /**
+     * Connect to the hub of a scanned enrollment QR and hand the connection to `App::join`.
+     */
+    case joinHub(
+        /**
+         * The hub's URL.
+         */hubUrl: String, 
+        /**
+         * The SHA-256 fingerprint of the hub's certificate to pin (64 hex digits); none for a loopback
+         * `http://` hub in development.
+         */certSha256: String?
+    )
     /**
      * Share, save or print a file.
      */
@@ -2912,15 +2956,18 @@ public struct FfiConverterTypePlatformRequest: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .scanQr(prompt: try FfiConverterString.read(from: &buf)
+        case 1: return .scanQr(prompt: try FfiConverterString.read(from: &buf), cancel: try FfiConverterString.read(from: &buf)
         )
         
-        case 2: return .tapCard(prompt: try FfiConverterString.read(from: &buf)
+        case 2: return .tapCard(prompt: try FfiConverterString.read(from: &buf), cancel: try FfiConverterString.read(from: &buf)
         )
         
         case 3: return .syncNow
         
-        case 4: return .shareFile(fileName: try FfiConverterString.read(from: &buf), mimeType: try FfiConverterString.read(from: &buf), bytes: try FfiConverterData.read(from: &buf)
+        case 4: return .joinHub(hubUrl: try FfiConverterString.read(from: &buf), certSha256: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 5: return .shareFile(fileName: try FfiConverterString.read(from: &buf), mimeType: try FfiConverterString.read(from: &buf), bytes: try FfiConverterData.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -2931,22 +2978,30 @@ public struct FfiConverterTypePlatformRequest: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .scanQr(prompt):
+        case let .scanQr(prompt,cancel):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(prompt, into: &buf)
+            FfiConverterString.write(cancel, into: &buf)
             
         
-        case let .tapCard(prompt):
+        case let .tapCard(prompt,cancel):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(prompt, into: &buf)
+            FfiConverterString.write(cancel, into: &buf)
             
         
         case .syncNow:
             writeInt(&buf, Int32(3))
         
         
-        case let .shareFile(fileName,mimeType,bytes):
+        case let .joinHub(hubUrl,certSha256):
             writeInt(&buf, Int32(4))
+            FfiConverterString.write(hubUrl, into: &buf)
+            FfiConverterOptionString.write(certSha256, into: &buf)
+            
+        
+        case let .shareFile(fileName,mimeType,bytes):
+            writeInt(&buf, Int32(5))
             FfiConverterString.write(fileName, into: &buf)
             FfiConverterString.write(mimeType, into: &buf)
             FfiConverterData.write(bytes, into: &buf)

@@ -1822,6 +1822,12 @@ sealed class AppEvent {
     
     
     /**
+     * The card reader was closed (the NFC sheet dismissed) without a card.
+     */
+    object CardCancelled : AppEvent()
+    
+    
+    /**
      * An item was chosen in the scanned locker.
      */
     data class ChooseItem(
@@ -1868,6 +1874,21 @@ sealed class AppEvent {
      */
     object CheckApproval : AppEvent()
     
+    
+    /**
+     * Open one of my checkout requests where it stands (waiting, or approved and ready to take out).
+     */
+    data class ResumeRequest(
+        /**
+         * The request.
+         */
+        val `request`: kotlin.String) : AppEvent()
+        
+    {
+        
+
+        companion object
+    }
     
     /**
      * Ask for the My Number card to be tapped, to prove it is the right card.
@@ -2190,67 +2211,71 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
                 FfiConverterString.read(buf),
                 )
             12 -> AppEvent.ScanCancelled
-            13 -> AppEvent.ChooseItem(
+            13 -> AppEvent.CardCancelled
+            14 -> AppEvent.ChooseItem(
                 FfiConverterString.read(buf),
                 )
-            14 -> AppEvent.ChoosePurpose(
+            15 -> AppEvent.ChoosePurpose(
                 FfiConverterString.read(buf),
                 )
-            15 -> AppEvent.CheckOut
-            16 -> AppEvent.RequestApproval
-            17 -> AppEvent.CheckApproval
-            18 -> AppEvent.TapCard
-            19 -> AppEvent.ReturnItem
-            20 -> AppEvent.StartOver
-            21 -> AppEvent.HandOver(
+            16 -> AppEvent.CheckOut
+            17 -> AppEvent.RequestApproval
+            18 -> AppEvent.CheckApproval
+            19 -> AppEvent.ResumeRequest(
                 FfiConverterString.read(buf),
                 )
-            22 -> AppEvent.Release(
+            20 -> AppEvent.TapCard
+            21 -> AppEvent.ReturnItem
+            22 -> AppEvent.StartOver
+            23 -> AppEvent.HandOver(
                 FfiConverterString.read(buf),
                 )
-            23 -> AppEvent.Approve(
+            24 -> AppEvent.Release(
                 FfiConverterString.read(buf),
                 )
-            24 -> AppEvent.Deny(
+            25 -> AppEvent.Approve(
                 FfiConverterString.read(buf),
                 )
-            25 -> AppEvent.OpenConsent(
+            26 -> AppEvent.Deny(
                 FfiConverterString.read(buf),
                 )
-            26 -> AppEvent.AcknowledgeAlternatives
-            27 -> AppEvent.ConfirmPinEnvelope
-            28 -> AppEvent.WithdrawPinEnvelope
-            29 -> AppEvent.ConfirmCustody
-            30 -> AppEvent.RevokeConsent
-            31 -> AppEvent.StartAudit
-            32 -> AppEvent.MarkFound(
+            27 -> AppEvent.OpenConsent(
                 FfiConverterString.read(buf),
                 )
-            33 -> AppEvent.MarkMissing(
+            28 -> AppEvent.AcknowledgeAlternatives
+            29 -> AppEvent.ConfirmPinEnvelope
+            30 -> AppEvent.WithdrawPinEnvelope
+            31 -> AppEvent.ConfirmCustody
+            32 -> AppEvent.RevokeConsent
+            33 -> AppEvent.StartAudit
+            34 -> AppEvent.MarkFound(
                 FfiConverterString.read(buf),
                 )
-            34 -> AppEvent.CompleteAudit
-            35 -> AppEvent.OpenIncident
-            36 -> AppEvent.ResumeIncident(
+            35 -> AppEvent.MarkMissing(
                 FfiConverterString.read(buf),
                 )
-            37 -> AppEvent.CompleteStep(
+            36 -> AppEvent.CompleteAudit
+            37 -> AppEvent.OpenIncident
+            38 -> AppEvent.ResumeIncident(
                 FfiConverterString.read(buf),
                 )
-            38 -> AppEvent.RecordPoliceReport
-            39 -> AppEvent.CloseIncident
-            40 -> AppEvent.ShowAll
-            41 -> AppEvent.ShowResident(
+            39 -> AppEvent.CompleteStep(
                 FfiConverterString.read(buf),
                 )
-            42 -> AppEvent.AdmitResident
-            43 -> AppEvent.RegisterLocker
-            44 -> AppEvent.AddStaff
-            45 -> AppEvent.RegisterItem
-            46 -> AppEvent.IssueLabels
-            47 -> AppEvent.SyncNow
-            48 -> AppEvent.ExportLedger
-            49 -> AppEvent.FileShared
+            40 -> AppEvent.RecordPoliceReport
+            41 -> AppEvent.CloseIncident
+            42 -> AppEvent.ShowAll
+            43 -> AppEvent.ShowResident(
+                FfiConverterString.read(buf),
+                )
+            44 -> AppEvent.AdmitResident
+            45 -> AppEvent.RegisterLocker
+            46 -> AppEvent.AddStaff
+            47 -> AppEvent.RegisterItem
+            48 -> AppEvent.IssueLabels
+            49 -> AppEvent.SyncNow
+            50 -> AppEvent.ExportLedger
+            51 -> AppEvent.FileShared
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -2334,6 +2359,12 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
                 4UL
             )
         }
+        is AppEvent.CardCancelled -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
         is AppEvent.ChooseItem -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
@@ -2364,6 +2395,13 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
+            )
+        }
+        is AppEvent.ResumeRequest -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`request`)
             )
         }
         is AppEvent.TapCard -> {
@@ -2626,164 +2664,173 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
                 buf.putInt(12)
                 Unit
             }
-            is AppEvent.ChooseItem -> {
+            is AppEvent.CardCancelled -> {
                 buf.putInt(13)
+                Unit
+            }
+            is AppEvent.ChooseItem -> {
+                buf.putInt(14)
                 FfiConverterString.write(value.`item`, buf)
                 Unit
             }
             is AppEvent.ChoosePurpose -> {
-                buf.putInt(14)
+                buf.putInt(15)
                 FfiConverterString.write(value.`purpose`, buf)
                 Unit
             }
             is AppEvent.CheckOut -> {
-                buf.putInt(15)
-                Unit
-            }
-            is AppEvent.RequestApproval -> {
                 buf.putInt(16)
                 Unit
             }
-            is AppEvent.CheckApproval -> {
+            is AppEvent.RequestApproval -> {
                 buf.putInt(17)
                 Unit
             }
-            is AppEvent.TapCard -> {
+            is AppEvent.CheckApproval -> {
                 buf.putInt(18)
                 Unit
             }
-            is AppEvent.ReturnItem -> {
+            is AppEvent.ResumeRequest -> {
                 buf.putInt(19)
+                FfiConverterString.write(value.`request`, buf)
                 Unit
             }
-            is AppEvent.StartOver -> {
+            is AppEvent.TapCard -> {
                 buf.putInt(20)
                 Unit
             }
-            is AppEvent.HandOver -> {
+            is AppEvent.ReturnItem -> {
                 buf.putInt(21)
+                Unit
+            }
+            is AppEvent.StartOver -> {
+                buf.putInt(22)
+                Unit
+            }
+            is AppEvent.HandOver -> {
+                buf.putInt(23)
                 FfiConverterString.write(value.`item`, buf)
                 Unit
             }
             is AppEvent.Release -> {
-                buf.putInt(22)
+                buf.putInt(24)
                 FfiConverterString.write(value.`item`, buf)
                 Unit
             }
             is AppEvent.Approve -> {
-                buf.putInt(23)
+                buf.putInt(25)
                 FfiConverterString.write(value.`request`, buf)
                 Unit
             }
             is AppEvent.Deny -> {
-                buf.putInt(24)
+                buf.putInt(26)
                 FfiConverterString.write(value.`request`, buf)
                 Unit
             }
             is AppEvent.OpenConsent -> {
-                buf.putInt(25)
+                buf.putInt(27)
                 FfiConverterString.write(value.`resident`, buf)
                 Unit
             }
             is AppEvent.AcknowledgeAlternatives -> {
-                buf.putInt(26)
-                Unit
-            }
-            is AppEvent.ConfirmPinEnvelope -> {
-                buf.putInt(27)
-                Unit
-            }
-            is AppEvent.WithdrawPinEnvelope -> {
                 buf.putInt(28)
                 Unit
             }
-            is AppEvent.ConfirmCustody -> {
+            is AppEvent.ConfirmPinEnvelope -> {
                 buf.putInt(29)
                 Unit
             }
-            is AppEvent.RevokeConsent -> {
+            is AppEvent.WithdrawPinEnvelope -> {
                 buf.putInt(30)
                 Unit
             }
-            is AppEvent.StartAudit -> {
+            is AppEvent.ConfirmCustody -> {
                 buf.putInt(31)
                 Unit
             }
-            is AppEvent.MarkFound -> {
+            is AppEvent.RevokeConsent -> {
                 buf.putInt(32)
+                Unit
+            }
+            is AppEvent.StartAudit -> {
+                buf.putInt(33)
+                Unit
+            }
+            is AppEvent.MarkFound -> {
+                buf.putInt(34)
                 FfiConverterString.write(value.`item`, buf)
                 Unit
             }
             is AppEvent.MarkMissing -> {
-                buf.putInt(33)
+                buf.putInt(35)
                 FfiConverterString.write(value.`item`, buf)
                 Unit
             }
             is AppEvent.CompleteAudit -> {
-                buf.putInt(34)
+                buf.putInt(36)
                 Unit
             }
             is AppEvent.OpenIncident -> {
-                buf.putInt(35)
+                buf.putInt(37)
                 Unit
             }
             is AppEvent.ResumeIncident -> {
-                buf.putInt(36)
+                buf.putInt(38)
                 FfiConverterString.write(value.`incident`, buf)
                 Unit
             }
             is AppEvent.CompleteStep -> {
-                buf.putInt(37)
+                buf.putInt(39)
                 FfiConverterString.write(value.`step`, buf)
                 Unit
             }
             is AppEvent.RecordPoliceReport -> {
-                buf.putInt(38)
-                Unit
-            }
-            is AppEvent.CloseIncident -> {
-                buf.putInt(39)
-                Unit
-            }
-            is AppEvent.ShowAll -> {
                 buf.putInt(40)
                 Unit
             }
-            is AppEvent.ShowResident -> {
+            is AppEvent.CloseIncident -> {
                 buf.putInt(41)
+                Unit
+            }
+            is AppEvent.ShowAll -> {
+                buf.putInt(42)
+                Unit
+            }
+            is AppEvent.ShowResident -> {
+                buf.putInt(43)
                 FfiConverterString.write(value.`resident`, buf)
                 Unit
             }
             is AppEvent.AdmitResident -> {
-                buf.putInt(42)
-                Unit
-            }
-            is AppEvent.RegisterLocker -> {
-                buf.putInt(43)
-                Unit
-            }
-            is AppEvent.AddStaff -> {
                 buf.putInt(44)
                 Unit
             }
-            is AppEvent.RegisterItem -> {
+            is AppEvent.RegisterLocker -> {
                 buf.putInt(45)
                 Unit
             }
-            is AppEvent.IssueLabels -> {
+            is AppEvent.AddStaff -> {
                 buf.putInt(46)
                 Unit
             }
-            is AppEvent.SyncNow -> {
+            is AppEvent.RegisterItem -> {
                 buf.putInt(47)
                 Unit
             }
-            is AppEvent.ExportLedger -> {
+            is AppEvent.IssueLabels -> {
                 buf.putInt(48)
                 Unit
             }
-            is AppEvent.FileShared -> {
+            is AppEvent.SyncNow -> {
                 buf.putInt(49)
+                Unit
+            }
+            is AppEvent.ExportLedger -> {
+                buf.putInt(50)
+                Unit
+            }
+            is AppEvent.FileShared -> {
+                buf.putInt(51)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -3241,7 +3288,11 @@ sealed class PlatformRequest {
         /**
          * What to tell the person while the camera is open.
          */
-        val `prompt`: kotlin.String) : PlatformRequest()
+        val `prompt`: kotlin.String, 
+        /**
+         * The label of the button that closes the camera (sends [`AppEvent::ScanCancelled`]).
+         */
+        val `cancel`: kotlin.String) : PlatformRequest()
         
     {
         
@@ -3256,7 +3307,11 @@ sealed class PlatformRequest {
         /**
          * What to tell the person while the reader waits.
          */
-        val `prompt`: kotlin.String) : PlatformRequest()
+        val `prompt`: kotlin.String, 
+        /**
+         * The label of the button that closes the reader (sends [`AppEvent::CardCancelled`]).
+         */
+        val `cancel`: kotlin.String) : PlatformRequest()
         
     {
         
@@ -3269,6 +3324,26 @@ sealed class PlatformRequest {
      */
     object SyncNow : PlatformRequest()
     
+    
+    /**
+     * Connect to the hub of a scanned enrollment QR and hand the connection to `App::join`.
+     */
+    data class JoinHub(
+        /**
+         * The hub's URL.
+         */
+        val `hubUrl`: kotlin.String, 
+        /**
+         * The SHA-256 fingerprint of the hub's certificate to pin (64 hex digits); none for a loopback
+         * `http://` hub in development.
+         */
+        val `certSha256`: kotlin.String?) : PlatformRequest()
+        
+    {
+        
+
+        companion object
+    }
     
     /**
      * Share, save or print a file.
@@ -3311,12 +3386,18 @@ public object FfiConverterTypePlatformRequest : FfiConverterRustBuffer<PlatformR
         return when(buf.getInt()) {
             1 -> PlatformRequest.ScanQr(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             2 -> PlatformRequest.TapCard(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             3 -> PlatformRequest.SyncNow
-            4 -> PlatformRequest.ShareFile(
+            4 -> PlatformRequest.JoinHub(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalString.read(buf),
+                )
+            5 -> PlatformRequest.ShareFile(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterByteArray.read(buf),
@@ -3331,6 +3412,7 @@ public object FfiConverterTypePlatformRequest : FfiConverterRustBuffer<PlatformR
             (
                 4UL
                 + FfiConverterString.allocationSize(value.`prompt`)
+                + FfiConverterString.allocationSize(value.`cancel`)
             )
         }
         is PlatformRequest.TapCard -> {
@@ -3338,12 +3420,21 @@ public object FfiConverterTypePlatformRequest : FfiConverterRustBuffer<PlatformR
             (
                 4UL
                 + FfiConverterString.allocationSize(value.`prompt`)
+                + FfiConverterString.allocationSize(value.`cancel`)
             )
         }
         is PlatformRequest.SyncNow -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
+            )
+        }
+        is PlatformRequest.JoinHub -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`hubUrl`)
+                + FfiConverterOptionalString.allocationSize(value.`certSha256`)
             )
         }
         is PlatformRequest.ShareFile -> {
@@ -3362,19 +3453,27 @@ public object FfiConverterTypePlatformRequest : FfiConverterRustBuffer<PlatformR
             is PlatformRequest.ScanQr -> {
                 buf.putInt(1)
                 FfiConverterString.write(value.`prompt`, buf)
+                FfiConverterString.write(value.`cancel`, buf)
                 Unit
             }
             is PlatformRequest.TapCard -> {
                 buf.putInt(2)
                 FfiConverterString.write(value.`prompt`, buf)
+                FfiConverterString.write(value.`cancel`, buf)
                 Unit
             }
             is PlatformRequest.SyncNow -> {
                 buf.putInt(3)
                 Unit
             }
-            is PlatformRequest.ShareFile -> {
+            is PlatformRequest.JoinHub -> {
                 buf.putInt(4)
+                FfiConverterString.write(value.`hubUrl`, buf)
+                FfiConverterOptionalString.write(value.`certSha256`, buf)
+                Unit
+            }
+            is PlatformRequest.ShareFile -> {
+                buf.putInt(5)
                 FfiConverterString.write(value.`fileName`, buf)
                 FfiConverterString.write(value.`mimeType`, buf)
                 FfiConverterByteArray.write(value.`bytes`, buf)
