@@ -251,6 +251,47 @@ test('the board, the people page and a new family link', async () => {
   assert.ok(csv.text.includes('承認'));
 });
 
+// Post one AppEvent from the drawn console app page, as one of its buttons does.
+async function appPost(page, event) {
+  await page.goto(`${origin}/console/app`);
+  const csrf = await csrfOf(page);
+  await Promise.all([
+    page.waitForNavigation(),
+    page.evaluate(({ event, csrf }) => {
+      const form = document.createElement('form');
+      form.method = 'post';
+      form.action = '/console/app';
+      for (const [name, value] of [['csrf', csrf], ['event', JSON.stringify(event)]]) {
+        const input = document.createElement('input');
+        input.type = 'hidden'; input.name = name; input.value = value;
+        form.appendChild(input);
+      }
+      document.body.appendChild(form);
+      form.submit();
+    }, { event, csrf }),
+  ]);
+}
+
+test("the core's app: every screen a supervisor opens, drawn from its AppView", async () => {
+  const { page } = state.supervisor;
+  await page.goto(`${origin}/console/app`);
+  assert.ok(await page.locator('form[action="/console/app"] button').count() > 0, 'buttons post events');
+  await captureBoth(page, 'app-home');
+  // A button of the drawn home screen opens its screen.
+  const first = page.locator('li.row form[action="/console/app"] button').first();
+  await Promise.all([page.waitForNavigation(), first.click()]);
+  const screens = ['Board', 'Alerts', 'Audit', 'Incident', 'Agreements', 'Setup', 'Labels', 'Sync', 'Settings', 'MyRequests', 'Holding', 'Approvals'];
+  for (const screen of screens) {
+    await appPost(page, { Open: { screen } });
+    assert.equal(await page.locator('main h1').count(), 1, screen);
+    await capture(page, `app-${screen.toLowerCase()}-ja`);
+  }
+  // A decision from the app's own approve button goes to the passkey-signed approvals page.
+  await appPost(page, { Approve: { request: '00000000-0000-0000-0000-000000000000' } });
+  assert.equal(new URL(page.url()).pathname, '/console/approvals');
+  await appPost(page, { Open: { screen: 'Home' } });
+});
+
 test('an administrator enrols and issues a staff link from the console', async () => {
   const admin = await actor();
   const { page } = admin;

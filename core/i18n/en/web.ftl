@@ -100,3 +100,5 @@ web-family-item-out = Taken out by staff
 web-family-item-hospital = Left with a hospital
 web-family-item-lost = Reported lost or stolen
 web-app-needs-phone = Do this (reading a QR code, tapping a card) in the phone app
+web-nav-app = All screens
+web-app-decide-with-passkey = Approvals and denials are signed with your passkey: decide here

@@ -100,3 +100,5 @@ web-family-item-out = 職員が持ち出し中
 web-family-item-hospital = 病院に預けています
 web-family-item-lost = 紛失・盗難の届出中
 web-app-needs-phone = この操作（QRコードの読み取り・カードのタッチ）はスマートフォンのアプリで行ってください
+web-nav-app = すべての画面
+web-app-decide-with-passkey = 承認・却下はパスキーで署名します。この画面から行ってください

@@ -112,6 +112,7 @@ fn console_page(web: &Web, visit: &Visit, me: &Me, title_id: &str, path: &str) -
     if me.may(Role::Admin) || me.may(Role::Supervisor) {
         links.push(("web-nav-people", "/console/people"));
     }
+    links.push(("web-nav-app", "/console/app"));
     page.nav = links
         .into_iter()
         .map(|(id, href)| Link {

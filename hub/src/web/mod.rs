@@ -29,6 +29,7 @@ pub mod page;
 pub mod store;
 
 mod console;
+mod console_app;
 mod family;
 mod passkeys;
 
@@ -143,6 +144,7 @@ pub fn router(context: WebContext) -> Result<Router, WebError> {
         https: context.https,
         sessions: Mutex::new(HashMap::new()),
         limits: Mutex::new(HashMap::new()),
+        console: console_app::ConsoleApp::default(),
     }));
     let router = Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
@@ -151,6 +153,7 @@ pub fn router(context: WebContext) -> Result<Router, WebError> {
         .route("/lang/{language}", get(set_language))
         .route("/signout", post(sign_out))
         .merge(console::routes())
+        .merge(console_app::routes())
         .merge(family::routes())
         .layer(axum::middleware::from_fn_with_state(web.clone(), guard))
         .with_state(web);
@@ -171,6 +174,8 @@ pub(crate) struct Inner {
     https: bool,
     sessions: Mutex<HashMap<String, WebSession>>,
     limits: Mutex<HashMap<(String, String), (Instant, u32)>>,
+    /// The core's app of the browser console (a device of its own), shared by every session.
+    console: console_app::ConsoleApp,
 }
 
 impl std::ops::Deref for Web {
@@ -216,6 +221,8 @@ pub(crate) struct WebSession {
     pending: Option<Pending>,
     /// Notices for the next page drawn (the result of a decision, after its redirect).
     flash: Vec<PageNotice>,
+    /// This session's state of the console's app (`App::save`, sealed by the app).
+    app_state: Option<Vec<u8>>,
 }
 
 /// The request's session (created when missing), its id and whether the cookie must be set.
@@ -287,6 +294,7 @@ impl FromRequestParts<Web> for Visit {
                 locale: Locale::Ja,
                 pending: None,
                 flash: Vec::new(),
+                app_state: None,
             },
         );
         Ok(Visit {
@@ -359,6 +367,7 @@ impl Web {
                 locale: old.map_or(visit.locale, |s| s.locale),
                 pending: None,
                 flash: Vec::new(),
+                app_state: None,
             },
         );
         Some(id)
