@@ -46,7 +46,9 @@ enum Command {
         #[arg(long)]
         postgres: Option<String>,
     },
-    /// Serve the hub (HTTPS; plain HTTP only on loopback).
+    /// Serve the hub (HTTPS; plain HTTP only on loopback). One hub serves a directory at a time (`hub.lock`).
+    /// Logs are JSON lines on standard error; `AZUKARI_LOG` sets what is logged (default `info`; `debug` adds a
+    /// line per request).
     Serve {
         /// The hub directory.
         #[arg(long, default_value = "azukari-hub")]
