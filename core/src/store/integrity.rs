@@ -340,6 +340,10 @@ mod tests {
         );
         assert!(damage.to_string().contains("administrator"), "{damage}");
         assert_eq!(test.store.head().length, length, "nothing was appended");
+        assert!(
+            matches!(test.store.ingest_all(&[]), Err(StoreError::Damaged { .. })),
+            "events from the hub are refused too"
+        );
     }
 
     #[test]
