@@ -304,6 +304,13 @@ test('an administrator enrols and issues a staff link from the console', async (
   const link = (await page.textContent('p.code')).trim();
   assert.match(link, /\/enrol\?t=[A-Za-z0-9_-]{40,}$/);
   await capture(page, 'console-staff-link-ja');
+  // The devices page and a new device's enrolment QR on screen.
+  await page.goto(`${origin}/console/devices`);
+  await captureBoth(page, 'console-devices');
+  await page.fill('form[action="/console/devices/enroll"] input[name=label]', '2F タブレット');
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/console/devices/enroll"] button')]);
+  await page.waitForSelector('.qr svg');
+  await capture(page, 'console-device-qr-ja');
   await admin.context.close();
 });
 

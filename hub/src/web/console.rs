@@ -47,6 +47,8 @@ pub(super) fn routes() -> Router<Web> {
         .route("/console/people", get(people))
         .route("/console/people/staff-link", post(staff_link))
         .route("/console/people/family-link", post(family_link))
+        .route("/console/devices", get(devices))
+        .route("/console/devices/enroll", post(enroll_device))
         .route("/console/ledger.csv", get(ledger_download))
         .route("/console/proof.json", get(proof_download))
 }
@@ -111,6 +113,9 @@ fn console_page(web: &Web, visit: &Visit, me: &Me, title_id: &str, path: &str) -
     }
     if me.may(Role::Admin) || me.may(Role::Supervisor) {
         links.push(("web-nav-people", "/console/people"));
+    }
+    if me.may(Role::Admin) {
+        links.push(("web-nav-devices", "/console/devices"));
     }
     links.push(("web-nav-app", "/console/app"));
     page.nav = links
@@ -1257,4 +1262,143 @@ async fn proof_download(State(web): State<Web>, visit: Visit) -> Response {
         bundle,
     )
         .into_response()
+}
+
+/// The facility's devices (label, events recorded) and the enrolment of a new one, for administrators.
+async fn devices(State(web): State<Web>, visit: Visit) -> Response {
+    let me = match me(&web, &visit).await {
+        Ok(me) => me,
+        Err(response) => return response,
+    };
+    if !me.may(Role::Admin) {
+        return Redirect::to("/console").into_response();
+    }
+    let listed = web
+        .with_hub(|hub| -> Option<Vec<(String, u64)>> {
+            let events = hub.store().ok()?.events().ok()?;
+            let devices: Vec<(azukari_core::model::DeviceId, String)> = events
+                .iter()
+                .filter_map(|e| e.decode().ok())
+                .filter_map(|e| match e.body {
+                    EventBody::DeviceRegistered { device, label, .. } => Some((device, label)),
+                    EventBody::FacilityCreated { .. } => Some((e.device, "ハブ / hub".to_string())),
+                    _ => None,
+                })
+                .collect();
+            Some(
+                devices
+                    .into_iter()
+                    .map(|(device, label)| (label, hub.log().last_seq(device)))
+                    .collect(),
+            )
+        })
+        .await;
+    let Ok(Some(listed)) = listed else {
+        return internal();
+    };
+    let mut page = console_page(&web, &visit, &me, "web-devices-title", "/console/devices");
+    page.sections.push(PageSection {
+        title: Some(visit.text("web-devices-list")),
+        rows: listed
+            .into_iter()
+            .map(|(label, events)| PageRow {
+                title: label,
+                details: vec![visit.catalog().format(
+                    "web-devices-events",
+                    &[("count", azukari_core::i18n::Arg::from(events as i64))],
+                )],
+                severity: None,
+                actions: Vec::new(),
+            })
+            .collect(),
+        ..PageSection::default()
+    });
+    page.sections.push(PageSection {
+        title: Some(visit.text("web-devices-new")),
+        paragraphs: vec![visit.text("web-devices-new-body")],
+        actions: vec![
+            Action::post(
+                visit.text("web-devices-new-button"),
+                "/console/devices/enroll",
+                "primary",
+            )
+            .with_input("label", visit.text("web-devices-label"), true),
+        ],
+        ..PageSection::default()
+    });
+    web.log(&visit, &visit.who_tag(), "read", "/console/devices");
+    web.render(&visit, &page)
+}
+
+/// A one-time enrolment QR for a new device, shown on screen (what `azukari-hub enroll` prints).
+async fn enroll_device(State(web): State<Web>, visit: Visit, body: Bytes) -> Response {
+    let me = match me(&web, &visit).await {
+        Ok(me) => me,
+        Err(response) => return response,
+    };
+    let Some(form) = checked_form(&visit, &body) else {
+        return web.message(
+            &visit,
+            StatusCode::FORBIDDEN,
+            "web-refused-title",
+            "error",
+            visit.text("web-refused-csrf"),
+        );
+    };
+    if !me.may(Role::Admin) {
+        return Redirect::to("/console").into_response();
+    }
+    let label = form
+        .get("label")
+        .map(|l| l.trim().chars().take(60).collect::<String>())
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "端末 / device".into());
+    let origin = web.origin.clone();
+    let issued = web
+        .with_hub(move |hub| -> Result<String, String> {
+            let dir = hub
+                .store_path()
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default();
+            let tls = crate::server::TlsFiles::in_hub_dir(&dir);
+            let fingerprint = if origin.starts_with("https://") && tls.exist() {
+                Some(tls.fingerprint().map_err(|e| e.to_string())?)
+            } else {
+                None
+            };
+            let key = hub.log().verifier_key().to_string();
+            let offer = hub
+                .offer_enrollment(&label, crate::service::TOKEN_MINUTES)
+                .map_err(|e| e.to_string())?;
+            Ok(offer.qr_text(&origin, fingerprint.as_deref(), &key))
+        })
+        .await;
+    let text = match issued {
+        Ok(Ok(text)) => text,
+        Ok(Err(error)) => {
+            eprintln!("device enrolment / 端末登録: {error}");
+            return internal();
+        }
+        Err(response) => return response,
+    };
+    web.log(&visit, &visit.who_tag(), "device_enrolment_issued", "");
+    let mut page = console_page(
+        &web,
+        &visit,
+        &me,
+        "web-devices-qr-title",
+        "/console/devices",
+    );
+    page.sections.push(PageSection {
+        paragraphs: vec![visit.text("web-devices-qr-body")],
+        qr_svg: super::page::qr_svg(&text, &visit.text("web-devices-qr-title")),
+        actions: vec![Action::link(
+            visit.text("web-back-devices"),
+            "/console/devices",
+            "secondary",
+        )],
+        ..PageSection::default()
+    });
+    web.render(&visit, &page)
 }
