@@ -35,6 +35,8 @@ android {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
     }
+    // The test facility set up through the app, shared with the screens' JVM tests (scripts/android-test).
+    sourceSets["test"].kotlin.srcDir(rootDir.resolve("../tests/android/fixtures"))
     testOptions {
         // The bridge tests run under Robolectric (src/test; robolectric.properties picks the SDK).
         unitTests.isIncludeAndroidResources = true

@@ -144,7 +144,11 @@ class MainActivity : ComponentActivity() {
             return
         }
         BackHandler { controller.send(AppEvent.ScanCancelled) }
-        QrCameraOverlay(prompt = request.prompt) { text -> controller.send(AppEvent.Scanned(text)) }
+        QrCameraOverlay(
+            prompt = request.prompt,
+            cancel = request.cancel,
+            onCancel = { controller.send(AppEvent.ScanCancelled) },
+        ) { text -> controller.send(AppEvent.Scanned(text)) }
     }
 
     /** Hands a file the core made (the 管理簿 CSV, a label sheet) to whatever the person picks to share or print it. */

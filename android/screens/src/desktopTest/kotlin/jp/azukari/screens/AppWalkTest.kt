@@ -25,6 +25,7 @@ import uniffi.azukari_core.ScreenKind
 import uniffi.azukari_ffi.AzukariApp
 import uniffi.azukari_ffi.CardIoException
 import uniffi.azukari_ffi.CardTransceiver
+import jp.azukari.testing.TestFacility
 
 /**
  * The Compose screens over the real core: a caregiver checks a card out and returns it, a night checkout waits for
@@ -45,7 +46,7 @@ class AppWalkTest {
     @Before
     fun setUp() {
         facility = TestFacility()
-        app = facility.app()
+        app = facility.app
         // Steps run at once on the test's thread, so every click has its next view before the test goes on.
         controller = AppController(app.view(), app::dispatch, CoroutineScope(Dispatchers.Unconfined), Dispatchers.Unconfined)
         rule.setContent { AppFrame(controller.view, controller::send, controller.failure) }
@@ -64,12 +65,12 @@ class AppWalkTest {
         assertEquals(ScreenKind.SIGN_IN, view.screen)
 
         facility.at(10, 0)
-        signIn("day")
+        signIn(TestFacility.DAY)
         assertEquals(ScreenKind.HOME, view.screen)
 
         // Check out: scan the locker's label, pick the resident's card, the purpose, check out.
         scanLocker()
-        val checkoutLabel = tap("choose Hana's card") { it == AppEvent.ChooseItem(facility.items.getValue("hana")) }
+        val checkoutLabel = tapInRow("choose Hana's card", TestFacility.HANA) { it is AppEvent.ChooseItem }
         tap("purpose: a clinic visit") { it is AppEvent.ChoosePurpose && it.purpose.contains("MedicalVisit") }
         tap("check out") { it is AppEvent.CheckOut }
         assertTrue(view.notices.none { it.kind == NoticeKind.ERROR })
@@ -79,12 +80,19 @@ class AppWalkTest {
         facility.at(11, 30)
         home()
         scanLocker()
-        val returnLabel = tap("return Hana's card") { it == AppEvent.ChooseItem(facility.items.getValue("hana")) }
+        val returnLabel = tapInRow("return Hana's card", TestFacility.HANA) { it is AppEvent.ChooseItem }
         assertNotEquals("the row's action changed after the checkout", checkoutLabel, returnLabel)
         if (view.request !is PlatformRequest.TapCard) tap("tap the card") { it is AppEvent.TapCard }
-        val asked = view.request
+        var asked = view.request
         assertTrue("the view asks for the card: $asked", asked is PlatformRequest.TapCard)
         drawn((asked as PlatformRequest.TapCard).prompt)
+        // The reader can be closed with its drawn cancel button, and opened again.
+        click(rule.onNode(hasText(asked.cancel) and hasClickAction()))
+        assertEquals(null, view.request)
+        assertDrawn(view)
+        tap("tap the card") { it is AppEvent.TapCard }
+        asked = view.request
+        assertTrue("the view asks for the card again: $asked", asked is PlatformRequest.TapCard)
 
         // The card moved away mid-read: the request stays open and the view says to hold it still.
         presentCard(MovesAwayAfter(facility.hana, 4))
@@ -103,35 +111,35 @@ class AppWalkTest {
         // The card is back: scanning again offers the checkout once more.
         home()
         scanLocker()
-        assertEquals(checkoutLabel, buttonFor(view, "Hana's card") { it == AppEvent.ChooseItem(facility.items.getValue("hana")) }.label)
+        assertEquals(checkoutLabel, rowButtonFor(view, TestFacility.HANA) { it is AppEvent.ChooseItem }.label)
     }
 
     @Test
     fun aNightCheckoutWaitsForASupervisorsApproval() {
         tap("unlock") { it is AppEvent.UnlockWithVault }
         facility.at(22, 15)
-        signIn("night")
+        signIn(TestFacility.NIGHT)
         scanLocker()
-        tap("choose Ichiro's card") { it == AppEvent.ChooseItem(facility.items.getValue("ichiro")) }
+        tapInRow("choose Ichiro's card", TestFacility.ICHIRO) { it is AppEvent.ChooseItem }
         tap("purpose: a clinic visit") { it is AppEvent.ChoosePurpose && it.purpose.contains("MedicalVisit") }
         // At night the rules want a supervisor: no checkout button, a request instead.
         assertTrue(buttonsOf(view).none { it.event is AppEvent.CheckOut && it.enabled })
         tap("ask for approval") { it is AppEvent.RequestApproval }
 
         signOut()
-        signIn("supervisor")
+        signIn(TestFacility.SUPERVISOR)
         tap("open the approvals") { it == AppEvent.Open(ScreenKind.APPROVALS) }
         assertEquals(ScreenKind.APPROVALS, view.screen)
-        drawn("夜勤 健太")
+        drawn(TestFacility.NIGHT)
         tap("approve") { it is AppEvent.Approve }
         assertTrue(buttonsOf(view).none { it.event is AppEvent.Approve })
 
         signOut()
-        signIn("night")
+        signIn(TestFacility.NIGHT)
         // The home screen tells the requester the answer came, and where to pick the request up.
         assertTrue(view.notices.isNotEmpty())
         tap("open my requests") { it == AppEvent.Open(ScreenKind.MY_REQUESTS) }
-        drawn("鈴木 一郎")
+        drawn(TestFacility.ICHIRO)
         tap("open the approved request") { it is AppEvent.ResumeRequest }
         // Opened where it stands: approved, so the checkout is offered (asking again only if still waiting).
         if (buttonsOf(view).none { it.event is AppEvent.CheckOut }) tap("check the answer") { it is AppEvent.CheckApproval }
@@ -142,9 +150,14 @@ class AppWalkTest {
     // --- what a person does -------------------------------------------------------------------------------
 
     /** Click the drawn button whose event matches [match]; returns its label. Asserts the next view is drawn. */
-    private fun tap(what: String, match: (AppEvent) -> Boolean): String {
+    private fun tap(what: String, match: (AppEvent) -> Boolean): String = tapButton(what, buttonFor(view, what, match))
+
+    /** Click the button matching [match] in the row titled with [title]. */
+    private fun tapInRow(what: String, title: String, match: (AppEvent) -> Boolean): String =
+        tapButton(what, rowButtonFor(view, title, match))
+
+    private fun tapButton(what: String, target: uniffi.azukari_core.Button): String {
         val before = view
-        val target = buttonFor(before, what, match)
         // Buttons with the same label ("開く" on every tile): the n-th drawn is the n-th in the view.
         val all = buttonsOf(before)
         val index = all.subList(0, all.indexOf(target)).count { it.label == target.label }
@@ -165,7 +178,7 @@ class AppWalkTest {
         rule.waitForIdle()
     }
 
-    private fun signIn(who: String) = tap("sign in as $who") { it == AppEvent.SignIn(facility.staff.getValue(who)) }
+    private fun signIn(who: String) = tapInRow("sign in as $who", who) { it is AppEvent.SignIn }
 
     private fun signOut() {
         home()

@@ -15,6 +15,7 @@ import uniffi.azukari_core.AppEvent
 import uniffi.azukari_core.AppView
 import uniffi.azukari_core.ScreenKind
 import uniffi.azukari_ffi.AzukariException
+import jp.azukari.testing.TestFacility
 
 class ControllerTest {
     @get:Rule
@@ -22,9 +23,9 @@ class ControllerTest {
 
     @Test
     fun stepsRunOnTheCoresThreadAndAThrownErrorIsDrawnWithTheCoresText() {
-        val facility = TestFacility()
+        val facility = TestFacility(cards = false)
         try {
-            val app = facility.app()
+            val app = facility.app
             val core = Executors.newSingleThreadExecutor { Thread(it, "core-under-test") }
             val threads = mutableListOf<String>()
             var fail = false

@@ -13,6 +13,7 @@ import uniffi.azukari_core.Language
 import uniffi.azukari_core.PlatformRequest
 import uniffi.azukari_core.ScreenKind
 import uniffi.azukari_ffi.AzukariApp
+import jp.azukari.testing.TestFacility
 
 /**
  * Every screen of the app, as the real core builds it, rendered headless to PNG in Japanese and English at phone
@@ -26,7 +27,7 @@ class ScreensRenderTest {
     @Before
     fun setUp() {
         facility = TestFacility()
-        app = facility.app()
+        app = facility.app
     }
 
     @After
@@ -67,6 +68,9 @@ class ScreensRenderTest {
             fun go(what: String, match: (AppEvent) -> Boolean) {
                 view = app.dispatch(buttonFor(view ?: app.view(), what, match).event)
             }
+            fun signIn(name: String) {
+                view = app.dispatch(rowButtonFor(view ?: app.view(), name) { it is AppEvent.SignIn }.event)
+            }
 
             view = app.view()
             // The language is chosen on the unlock (or sign-in) screen.
@@ -78,7 +82,7 @@ class ScreensRenderTest {
             }
             shoot()
             facility.at(10, 0)
-            go("sign in as the day caregiver") { it == AppEvent.SignIn(facility.staff.getValue("day")) }
+            signIn(TestFacility.DAY)
             shoot()
 
             // A checkout, step by step.
@@ -87,38 +91,44 @@ class ScreensRenderTest {
             view = app.dispatch(AppEvent.Scanned(facility.label))
             shoot("items")
             // One resident's card per language: the first is out by the time the second pass checks one out.
-            val resident = if (language == Language.JA) "hana" else "ichiro"
-            go("choose") { it == AppEvent.ChooseItem(facility.items.getValue(resident)) }
+            val resident = if (language == Language.JA) TestFacility.HANA else TestFacility.ICHIRO
+            view = app.dispatch(rowButtonFor(view!!, resident) { it is AppEvent.ChooseItem }.event)
             shoot("purpose")
             go("purpose") { it is AppEvent.ChoosePurpose && it.purpose.contains("MedicalVisit") }
             shoot("decision")
             go("check out") { it is AppEvent.CheckOut }
             shoot("done")
-            view = app.dispatch(AppEvent.Open(ScreenKind.SETTINGS))
-            go("sign out") { it is AppEvent.SignOut }
-            go("sign in as the administrator") { it == AppEvent.SignIn(facility.staff.getValue("admin")) }
 
-            // Every other screen the home screen opens, and the consent screen from the agreements.
-            for (screen in ScreenKind.values()) {
-                if (screen in setOf(ScreenKind.UNLOCK, ScreenKind.SIGN_IN, ScreenKind.HANDOVER, ScreenKind.CONSENT)) continue
-                view = app.dispatch(AppEvent.Open(screen))
-                shoot()
-                if (screen == ScreenKind.AGREEMENTS) {
-                    go("open an agreement") { it is AppEvent.OpenConsent }
+            // Every other screen, opened by whoever the core lets open it: the supervisor, else the administrator.
+            val opened = mutableSetOf<ScreenKind>()
+            for (who in listOf(TestFacility.SUPERVISOR, TestFacility.ADMIN)) {
+                view = app.dispatch(AppEvent.Open(ScreenKind.SETTINGS))
+                go("sign out") { it is AppEvent.SignOut }
+                signIn(who)
+                for (screen in ScreenKind.values()) {
+                    if (screen in opened || screen in setOf(ScreenKind.UNLOCK, ScreenKind.SIGN_IN, ScreenKind.HANDOVER, ScreenKind.CONSENT)) continue
+                    view = app.dispatch(AppEvent.Open(screen))
+                    if (view!!.screen != screen) continue
+                    opened += screen
                     shoot()
+                    if (screen == ScreenKind.AGREEMENTS) {
+                        go("open an agreement") { it is AppEvent.OpenConsent }
+                        shoot()
+                    }
+                    view = app.dispatch(AppEvent.Open(ScreenKind.HOME))
                 }
-                view = app.dispatch(AppEvent.Open(ScreenKind.HOME))
             }
+
             // The return: the card reader's prompt, another resident's card refused, the right one read.
             view = app.dispatch(AppEvent.Open(ScreenKind.SETTINGS))
             go("sign out") { it is AppEvent.SignOut }
-            go("sign in as the day caregiver") { it == AppEvent.SignIn(facility.staff.getValue("day")) }
+            signIn(TestFacility.DAY)
             go("scan") { it is AppEvent.ScanLabel }
             view = app.dispatch(AppEvent.Scanned(facility.label))
-            go("choose") { it == AppEvent.ChooseItem(facility.items.getValue(resident)) }
+            view = app.dispatch(rowButtonFor(view!!, resident) { it is AppEvent.ChooseItem }.event)
             if (view!!.request !is PlatformRequest.TapCard) go("tap the card") { it is AppEvent.TapCard }
             shoot("card")
-            val (right, wrong) = if (resident == "hana") facility.hana to facility.ichiro else facility.ichiro to facility.hana
+            val (right, wrong) = if (resident == TestFacility.HANA) facility.hana to facility.ichiro else facility.ichiro to facility.hana
             view = app.presentCard(wrong)
             shoot("wrong-card")
             if (view!!.request !is PlatformRequest.TapCard) go("tap the card") { it is AppEvent.TapCard }

@@ -13,6 +13,12 @@ fun buttonFor(view: AppView, what: String, match: (AppEvent) -> Boolean): Button
     buttonsOf(view).firstOrNull { it.enabled && match(it.event) }
         ?: throw AssertionError("no button for $what on ${view.screen}; the view offers ${buttonsOf(view).map { it.label to it.event }}")
 
+/** The first enabled button matching [match] in the row whose title names [title]. */
+fun rowButtonFor(view: AppView, title: String, match: (AppEvent) -> Boolean): ButtonView =
+    view.sections.flatMap { it.rows }.filter { it.title.contains(title) }.flatMap { it.buttons }
+        .firstOrNull { it.enabled && match(it.event) }
+        ?: throw AssertionError("no such button in a row '$title' on ${view.screen}")
+
 /** Every text of a view a person reads. */
 fun textsOf(view: AppView): List<String> = buildList {
     add(view.title)

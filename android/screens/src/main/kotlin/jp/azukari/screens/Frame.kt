@@ -16,6 +16,7 @@ import androidx.compose.material3.CardDefaults
 import androidx.compose.material3.CircularProgressIndicator
 import androidx.compose.material3.LinearProgressIndicator
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
@@ -29,6 +30,7 @@ import androidx.compose.ui.semantics.liveRegion
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.Dp
 import androidx.compose.ui.unit.dp
+import uniffi.azukari_core.AppEvent
 import uniffi.azukari_core.AppView
 import uniffi.azukari_core.Notice
 import uniffi.azukari_core.NoticeKind
@@ -73,7 +75,7 @@ fun AppFrame(view: AppView, send: Send, failure: String? = null, modifier: Modif
                         view.notices.forEach { NoticeCard(it) }
                         view.busy?.let { Busy(it) }
                         view.progress?.let { ProgressBar(it) }
-                        view.request?.let { RequestPrompt(it) }
+                        view.request?.let { RequestPrompt(it, send) }
                         Screen(view, send, room)
                     }
                 }
@@ -176,21 +178,26 @@ private fun ProgressBar(progress: Progress) {
     }
 }
 
-/** What the person is asked to do while the platform works (hold the card, point the camera). */
+/** What the person is asked to do while the platform works (hold the card, point the camera), and the way to stop. */
 @Composable
-private fun RequestPrompt(request: PlatformRequest) {
-    val prompt = when (request) {
-        is PlatformRequest.ScanQr -> request.prompt
-        is PlatformRequest.TapCard -> request.prompt
+private fun RequestPrompt(request: PlatformRequest, send: Send) {
+    val (prompt, cancel, cancelled) = when (request) {
+        is PlatformRequest.ScanQr -> Triple(request.prompt, request.cancel, AppEvent.ScanCancelled)
+        is PlatformRequest.TapCard -> Triple(request.prompt, request.cancel, AppEvent.CardCancelled)
         else -> return
     }
     Card(
         colors = CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.primaryContainer),
         modifier = Modifier.fillMaxWidth().semantics { liveRegion = LiveRegionMode.Assertive },
     ) {
-        Row(Modifier.padding(16.dp), verticalAlignment = Alignment.CenterVertically, horizontalArrangement = Arrangement.spacedBy(12.dp)) {
-            CircularProgressIndicator(Modifier.size(24.dp), strokeWidth = 3.dp)
-            Text(prompt, style = MaterialTheme.typography.titleMedium)
+        Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
+            Row(verticalAlignment = Alignment.CenterVertically, horizontalArrangement = Arrangement.spacedBy(12.dp)) {
+                CircularProgressIndicator(Modifier.size(24.dp), strokeWidth = 3.dp)
+                Text(prompt, style = MaterialTheme.typography.titleMedium)
+            }
+            OutlinedButton(onClick = { send(cancelled) }, modifier = Modifier.heightIn(min = MinTouchTarget)) {
+                Text(cancel, style = MaterialTheme.typography.labelLarge)
+            }
         }
     }
 }

@@ -16,7 +16,6 @@ import okhttp3.OkHttpClient
 import okhttp3.Request
 import okhttp3.RequestBody.Companion.toRequestBody
 import okhttp3.MediaType.Companion.toMediaType
-import uniffi.azukari_ffi.EnrollmentQr
 import uniffi.azukari_ffi.HttpHeader
 import uniffi.azukari_ffi.HttpResponse
 import uniffi.azukari_ffi.HubConnection
@@ -58,10 +57,6 @@ class OkHttpHubConnection private constructor(
 
     companion object {
         private val JSON = "application/json".toMediaType()
-
-        /** A connection to the hub an enrollment QR names, pinned to its certificate. */
-        fun forEnrollment(qr: EnrollmentQr, eventListener: EventListener? = null): OkHttpHubConnection =
-            create(qr.hubUrl, qr.certSha256, eventListener)
 
         /**
          * A connection to [hubUrl] pinned to [certSha256] (64 hex digits, SHA-256 of the certificate's DER);

@@ -28,9 +28,13 @@ import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
-import uniffi.azukari_ffi.AzukariException
+import jp.azukari.testing.HUB_HOST
+import jp.azukari.testing.TestFacility
+import uniffi.azukari_core.AppEvent
+import uniffi.azukari_core.NoticeKind
+import uniffi.azukari_core.ScreenKind
 import uniffi.azukari_ffi.KeyVaultException
-import uniffi.azukari_ffi.unlockFacilityForTests
+import uniffi.azukari_ffi.appForTests
 
 /** Robolectric has no AndroidKeyStore: this provider plays it, keeping keys in memory and recording the key
  *  specifications asked for, so the test sees exactly what the app asks the real Keystore for. */
@@ -174,23 +178,24 @@ class KeystoreKeyVaultTest {
     @Test
     fun theCoreCreatesAndUnlocksAStoreWithTheKeystoreVault() {
         val vault = KeystoreKeyVault(hasStrongBox = true)
-        val store = TestFacility(vault)
+        val facility = TestFacility(vault, cards = false)
         try {
             assertEquals(1, TestAndroidKeyStore.keys.size)
-            store.facility.lock()
-            val unlocked = unlockFacilityForTests(store.path, vault, store.clock)
-            assertFalse(unlocked.isLocked())
-            unlocked.lock()
+            // A new start of the app unlocks with the Keystore vault.
+            val app = appForTests(facility.path, vault, HUB_HOST, facility.clock)
+            val unlocked = app.dispatch(TestFacility.button(app.view()) { it is AppEvent.UnlockWithVault })
+            assertEquals(ScreenKind.SIGN_IN, unlocked.screen)
+            app.dispatch(AppEvent.Lock)
 
-            // The Keystore was reset (the app reinstalled): the store says so, and the recovery passphrase is next.
+            // The Keystore was reset (the app reinstalled): the daily unlock fails and says so; the recovery
+            // passphrase is the way in.
             vault.destroy()
-            try {
-                unlockFacilityForTests(store.path, vault, store.clock)
-                fail("no key, no unlock")
-            } catch (_: AzukariException.KeyVaultMissing) {
-            }
+            val again = appForTests(facility.path, vault, HUB_HOST, facility.clock)
+            val refused = again.dispatch(TestFacility.button(again.view()) { it is AppEvent.UnlockWithVault })
+            assertEquals(ScreenKind.UNLOCK, refused.screen)
+            assertTrue(refused.notices.any { it.kind == NoticeKind.ERROR })
         } finally {
-            store.dir.deleteRecursively()
+            facility.close()
         }
     }
 

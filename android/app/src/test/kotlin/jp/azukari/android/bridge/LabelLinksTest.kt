@@ -12,70 +12,38 @@ import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
 import org.w3c.dom.Element
+import jp.azukari.testing.TestFacility
 import uniffi.azukari_core.AppEvent
+import uniffi.azukari_core.NoticeKind
 import uniffi.azukari_core.ScreenKind
-import uniffi.azukari_ffi.AzukariException
-import uniffi.azukari_ffi.appForTests
-import uniffi.azukari_ffi.LabelLayout
-import uniffi.azukari_ffi.LabelSheetFormat
-import uniffi.azukari_ffi.QrProblem
 
 @RunWith(RobolectricTestRunner::class)
 class LabelLinksTest {
     private val hubHost = "hub.sakura-en.example.jp"
 
     @Test
-    fun aLabelPrintedByTheCoreOpensTheAppAndTheCoreNamesItsLocker() {
-        val facility = TestFacility()
-        try {
-            val sheet = facility.facility.issueLabelSheet(
-                listOf(facility.locker), hubHost, LabelLayout.A4_TWO_BY_SIX, LabelSheetFormat.Svg,
-            )
-            val url = sheet.labels.single().url
-            val intent = Intent(Intent.ACTION_VIEW, Uri.parse(url))
-            assertTrue("the manifest's filter takes the core's label URL", manifestFilterMatches(Uri.parse(url)))
-
-            val opened = mutableListOf<String>()
-            assertTrue(routeLabelLink(intent) { opened += it })
-            assertEquals(listOf(url), opened)
-            // The bridge decides nothing: the core parses, verifies and names the locker.
-            assertEquals(facility.locker, facility.facility.scanLabel(opened.single()))
-
-            // A forged label reaches the core the same way, and the core refuses it.
-            val forged = url.dropLast(3) + if (url.endsWith("AAA")) "BBB" else "AAA"
-            val forgedOpened = mutableListOf<String>()
-            assertTrue(routeLabelLink(Intent(Intent.ACTION_VIEW, Uri.parse(forged))) { forgedOpened += it })
-            try {
-                facility.facility.scanLabel(forgedOpened.single())
-                throw AssertionError("a forged label is refused")
-            } catch (e: AzukariException.InvalidQr) {
-                assertTrue(e.problem == QrProblem.TAMPERED || e.problem == QrProblem.NOT_A_LABEL)
-            }
-        } finally {
-            facility.close()
-        }
-    }
-
-    @Test
     fun aLabelLinkOpenedWhileLockedLeadsToTheHandoverAtItsLockerOnceSomeoneSignsIn() {
         val facility = TestFacility()
         try {
-            val url = facility.facility.issueLabelSheet(
-                listOf(facility.locker), hubHost, LabelLayout.A4_TWO_BY_SIX, LabelSheetFormat.Svg,
-            ).labels.single().url
-            facility.facility.lock()
-            val app = appForTests(facility.path, facility.vault, hubHost, facility.clock)
+            val url = facility.label
+            assertTrue("the manifest's filter takes the core's label URL", manifestFilterMatches(Uri.parse(url), facility.label))
+            val app = facility.app
 
             // The phone's camera app opens the link: the bridge hands the URL to the app as a scan.
             assertTrue(routeLabelLink(Intent(Intent.ACTION_VIEW, Uri.parse(url))) { app.dispatch(AppEvent.Scanned(it)) })
             assertEquals(ScreenKind.UNLOCK, app.view().screen)
-            app.dispatch(AppEvent.UnlockWithVault)
-            val view = app.dispatch(AppEvent.SignIn(facility.admin))
+            facility.step(TestFacility.button(app.view()) { it is AppEvent.UnlockWithVault })
+            val view = facility.signIn(TestFacility.DAY)
             // The core decided where it goes: the handover, at the label's locker.
             assertEquals(ScreenKind.HANDOVER, view.screen)
-            assertTrue(view.sections.flatMap { it.facts }.any { it.value.contains("保険証ロッカー A") })
+            assertTrue(view.sections.flatMap { it.facts }.any { it.value.contains(TestFacility.LOCKER) })
+
+            // A forged label reaches the core the same way, and the core refuses it.
+            val forged = url.dropLast(3) + if (url.endsWith("AAA")) "BBB" else "AAA"
+            assertTrue(routeLabelLink(Intent(Intent.ACTION_VIEW, Uri.parse(forged))) { app.dispatch(AppEvent.Scanned(it)) })
+            assertTrue(app.view().notices.toString(), app.view().notices.any { it.kind == NoticeKind.ERROR })
         } finally {
-            facility.dir.deleteRecursively()
+            facility.close()
         }
     }
 
@@ -92,7 +60,8 @@ class LabelLinksTest {
 
     /** Whether the label intent filter of app/src/main/AndroidManifest.xml (with the host placeholder set as the
      *  Gradle build sets it) takes [uri]. */
-    private fun manifestFilterMatches(uri: Uri): Boolean {
+    private fun manifestFilterMatches(uri: Uri, label: String): Boolean {
+        val hubHost = Uri.parse(label).host!!
         val manifest = File(System.getProperty("azukari.android.manifest") ?: "app/src/main/AndroidManifest.xml")
         val document = DocumentBuilderFactory.newInstance().apply { isNamespaceAware = true }
             .newDocumentBuilder().parse(manifest)

@@ -13,16 +13,24 @@ import org.junit.Assert.assertTrue
 import org.junit.Assert.fail
 import org.junit.Assume.assumeTrue
 import org.junit.Test
-import uniffi.azukari_ffi.AzukariException
-import uniffi.azukari_ffi.Facility
-import uniffi.azukari_ffi.readEnrollmentQr
+import jp.azukari.testing.MemoryKeyVault
+import jp.azukari.testing.TestFacility
+import uniffi.azukari_core.AppEvent
+import uniffi.azukari_core.NoticeKind
+import uniffi.azukari_core.PlatformRequest
+import uniffi.azukari_core.ScreenKind
+import uniffi.azukari_ffi.AzukariApp
 
 /** Records what an OkHttp call did, to prove a refused certificate stops it before any request is written. */
 class CallTrace : EventListener() {
     val events = Collections.synchronizedList(mutableListOf<String>())
+    val paths = Collections.synchronizedList(mutableListOf<String>())
     override fun secureConnectStart(call: Call) { events += "secureConnectStart" }
     override fun secureConnectEnd(call: Call, handshake: Handshake?) { events += "secureConnectEnd" }
-    override fun requestHeadersStart(call: Call) { events += "requestHeadersStart" }
+    override fun requestHeadersStart(call: Call) {
+        events += "requestHeadersStart"
+        paths += call.request().url.encodedPath
+    }
     override fun requestBodyStart(call: Call) { events += "requestBodyStart" }
     override fun responseHeadersEnd(call: Call, response: okhttp3.Response) { events += "response ${response.code}" }
 }
@@ -38,51 +46,57 @@ class OkHttpHubConnectionTest {
     @Test
     fun aWrongPinIsRefusedBeforeAnyRequestThenThePinnedHubIsJoinedAndSynced() {
         assumeTrue("set AZUKARI_ENROLL_QR_HTTPS (scripts/android-test serves a hub)", qrText.isNotEmpty())
-        val qr = readEnrollmentQr(qrText)
-        assertTrue(qr.hubUrl.startsWith("https://"))
-        val pin = qr.certSha256
-        assertNotNull("an HTTPS hub's QR carries its certificate's fingerprint", pin)
-        pin!!
         val dir = Files.createTempDirectory("azukari-hub-android").toFile()
         try {
-            // A pin that is not the hub's certificate: the handshake fails, no request is written.
-            val wrongPin = pin.map { if (it == '0') '1' else '0' }.joinToString("")
+            val store = File(dir, "phone.azukari")
+            val app = AzukariApp(store.path, MemoryKeyVault(), "localhost")
+            val join = askToJoin(app)
+            assertTrue(join.hubUrl.startsWith("https://"))
+            val pin = join.certSha256
+            assertNotNull("an HTTPS hub's QR carries its certificate's fingerprint", pin)
+
+            // A pin that is not the hub's certificate: the handshake fails, no request is written, nothing made.
+            val wrongPin = pin!!.map { if (it == '0') '1' else '0' }.joinToString("")
             val trace = CallTrace()
-            val impostor = OkHttpHubConnection.create(qr.hubUrl, wrongPin, trace)
-            try {
-                Facility.join(qrText, File(dir, "refused.azukari").path, MemoryKeyVault(), impostor)
-                fail("a hub whose certificate is not the pinned one is refused")
-            } catch (e: AzukariException.HubUnreachable) {
-                assertTrue(e.text, e.text.contains("enrollment QR") || e.text.contains("登録用QR"))
-            }
+            val refused = app.join(OkHttpHubConnection.create(join.hubUrl, wrongPin, trace))
+            assertTrue(refused.notices.toString(), refused.notices.any { it.kind == NoticeKind.ERROR })
             assertTrue(trace.events.toString(), "secureConnectStart" in trace.events)
             assertFalse(trace.events.toString(), "secureConnectEnd" in trace.events)
             assertFalse(trace.events.toString(), "requestHeadersStart" in trace.events)
-            assertFalse(File(dir, "refused.azukari").exists())
+            assertFalse("no store was created", store.exists())
 
             // The same one-time QR still works: the hub never saw the refused attempt.
+            val again = askToJoin(app)
             val trace2 = CallTrace()
-            val hub = OkHttpHubConnection.forEnrollment(qr, trace2)
-            val phone = Facility.join(qrText, File(dir, "phone.azukari").path, MemoryKeyVault(), hub)
-            val summary = phone.sync(hub, 0u)
-            val size = hubSize(qr.hubUrl, pin)
-            assertTrue("the phone pulled the demo facility's week", summary.pulled > 0u)
-            assertEquals(size, summary.logSize.toLong())
-            assertEquals(emptyList<String>(), phone.syncAlarms())
-            assertEquals(size, phone.verifyLedger().events.toLong())
+            val hub = OkHttpHubConnection.create(again.hubUrl, again.certSha256, trace2)
+            val joined = app.join(hub)
+            assertTrue(joined.notices.toString(), joined.notices.none { it.kind == NoticeKind.ERROR })
             assertTrue("secureConnectEnd" in trace2.events)
+            assertTrue(store.exists())
+            assertTrue(joined.request is PlatformRequest.SyncNow)
+            val synced = app.sync(hub)
+            assertTrue(synced.notices.toString(), synced.notices.none { it.kind == NoticeKind.ERROR })
+            assertEquals(ScreenKind.SIGN_IN, synced.screen)
+            assertTrue("the demo facility's staff came with the sync", synced.sections.any { it.rows.isNotEmpty() })
+            assertTrue(trace2.paths.toString(), trace2.paths.containsAll(listOf("/v1/enroll", "/v1/pull")))
 
-            // Used once, the QR is refused by the hub (an answer, so HubRefused, not Unreachable).
-            try {
-                Facility.join(qrText, File(dir, "second.azukari").path, MemoryKeyVault(), hub)
-                fail("the QR works once")
-            } catch (e: AzukariException.HubRefused) {
-                assertEquals("used_token", e.code)
-            }
-            phone.lock()
+            // Used once, the QR is refused by the hub: another phone cannot join with it.
+            val other = AzukariApp(File(dir, "other.azukari").path, MemoryKeyVault(), "localhost")
+            val otherJoin = askToJoin(other)
+            val used = other.join(OkHttpHubConnection.create(otherJoin.hubUrl, otherJoin.certSha256))
+            assertTrue(used.notices.toString(), used.notices.any { it.kind == NoticeKind.ERROR })
+            assertFalse(File(dir, "other.azukari").exists())
         } finally {
             dir.deleteRecursively()
         }
+    }
+
+    /** On a new phone's first screen: tap to scan, and be the camera reading the enrollment QR. */
+    private fun askToJoin(app: AzukariApp): PlatformRequest.JoinHub {
+        val scanning = app.dispatch(TestFacility.button(app.view()) { it is AppEvent.ScanLabel })
+        assertTrue(scanning.request is PlatformRequest.ScanQr)
+        val view = app.dispatch(AppEvent.Scanned(qrText))
+        return view.request as? PlatformRequest.JoinHub ?: throw AssertionError("no JoinHub: ${view.request} ${view.notices}")
     }
 
     @Test
@@ -118,18 +132,5 @@ class OkHttpHubConnectionTest {
         } catch (e: uniffi.azukari_ffi.HubConnectionException.Unreachable) {
             assertTrue(e.detail.isNotEmpty())
         }
-    }
-
-    /** The size of the hub's log, from its /healthz, read over the same pinned TLS. */
-    private fun hubSize(hubUrl: String, pin: String): Long {
-        val trust = PinnedCertificate(pin)
-        val context = javax.net.ssl.SSLContext.getInstance("TLS").apply { init(null, arrayOf(trust), null) }
-        val client = okhttp3.OkHttpClient.Builder()
-            .sslSocketFactory(context.socketFactory, trust)
-            .hostnameVerifier { _, session -> trust.matches(session) }
-            .build()
-        val request = okhttp3.Request.Builder().url(hubUrl.trimEnd('/') + "/healthz").build()
-        val body = client.newCall(request).execute().use { it.body.string() }
-        return Regex("\"size\"\\s*:\\s*(\\d+)").find(body)!!.groupValues[1].toLong()
     }
 }
