@@ -40,14 +40,26 @@ impl Store {
         // Pending key changes first, so an erasure below also removes a key made but not yet persisted.
         super::persist_key_changes(&tx, &changes)?;
         for signed in events {
-            let envelope = signed.decode()?;
+            // Problems name the event by the log_index it would have here.
+            let at = head.length + 1;
+            let envelope = signed
+                .decode()
+                .map_err(|e| super::integrity::renumber(e, at))?;
             if envelope.facility != self.facility {
-                return Err(LedgerError::WrongFacility { index: 0 }.into());
+                return Err(LedgerError::WrongFacility {
+                    index: usize::try_from(at).unwrap_or(usize::MAX),
+                }
+                .into());
             }
             if in_batch.contains(&envelope.event_id) || is_stored(&tx, envelope.event_id)? {
                 continue;
             }
-            check_extends(&devices, &envelope, signed)?;
+            check_extends(&devices, &envelope, signed).map_err(|error| match error {
+                StoreError::Ledger(problem) => {
+                    StoreError::Ledger(super::integrity::renumber(problem, at))
+                }
+                other => other,
+            })?;
             let hash = signed.hash();
             head = head.after(&hash);
             insert_event_row(&tx, &head, &envelope, signed)?;

@@ -400,6 +400,61 @@ mod tests {
     }
 
     #[test]
+    fn an_old_malformed_event_is_named_by_its_stored_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut test = TestStore::create(dir.path(), "old").unwrap();
+        crate::demo::seed(&mut test.store, 1).unwrap();
+        for n in 0..CHECKED_AT_OPEN {
+            test.store
+                .append(
+                    None,
+                    EventBody::LockerRegistered {
+                        locker: crate::model::Locker {
+                            id: crate::model::LockerId::random(),
+                            kind: crate::model::LockerKind::CardLocker,
+                            name: format!("ロッカー {n}"),
+                            place: "1F".into(),
+                        },
+                    },
+                )
+                .unwrap();
+        }
+        assert!(test.store.head().length > CHECKED_AT_OPEN + 2);
+        let TestStore {
+            store,
+            path,
+            vault,
+            clock,
+        } = test;
+        store.close().unwrap();
+        // Event 2, outside the events checked at open, cut short: it no longer decodes.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER events_are_append_only_no_update;
+             UPDATE events SET bytes = CAST(substr(bytes, 1, length(bytes) - 1) AS BLOB) WHERE log_index = 2;",
+        )
+        .unwrap();
+        drop(conn);
+        let opened = crate::store::Store::open(
+            &path,
+            crate::store::Unlock::Vault(&vault),
+            OpenOptions::default(),
+            clock,
+        );
+        // Outside the newest events the open checks (it folds from its snapshot); a refold and the full
+        // verification name it by its stored number.
+        let store = opened.unwrap();
+        assert_eq!(store.damage(), None);
+        let refold = store.full_fold().unwrap_err().to_string();
+        assert!(refold.contains("#2 "), "{refold}");
+        let verified = store
+            .verify(crate::ledger::VerifyMode::EverySignature)
+            .unwrap_err()
+            .to_string();
+        assert!(verified.contains("#2 "), "{verified}");
+    }
+
+    #[test]
     fn full_verification_numbers_events_as_stored() {
         let dir = tempfile::tempdir().unwrap();
         let sql = flip_last_byte("signature", "{last} - 2");

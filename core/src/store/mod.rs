@@ -675,8 +675,11 @@ impl Store {
     pub fn full_fold(&self) -> Result<CustodyFold, StoreError> {
         let stored = self.stored_events(0)?;
         let mut decoded = Vec::with_capacity(stored.len());
-        for (_, event, _) in &stored {
-            decoded.push((event.decode()?, event.hash()));
+        for (log_index, event, _) in &stored {
+            let envelope = event
+                .decode()
+                .map_err(|e| integrity::renumber(e, *log_index))?;
+            decoded.push((envelope, event.hash()));
         }
         Ok(CustodyFold::fold_all(decoded.iter().map(|(e, h)| (e, *h))))
     }
@@ -685,8 +688,10 @@ impl Store {
         let Some((mut fold, from)) = self.load_snapshot()? else {
             return self.full_fold();
         };
-        for (_, event, _) in self.stored_events(from)? {
-            let envelope = event.decode()?;
+        for (log_index, event, _) in self.stored_events(from)? {
+            let envelope = event
+                .decode()
+                .map_err(|e| integrity::renumber(e, log_index))?;
             if fold.apply(&envelope, event.hash()) == Applied::NeedsRefold {
                 return self.full_fold();
             }
