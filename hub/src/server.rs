@@ -386,7 +386,10 @@ async fn catch_up_when_idle(state: AppState) {
 /// read-only copy opened beside the hub (so pushes and pulls are not held up); a ledger that fails raises an
 /// alarm (`ledger_damaged`, once per hour at most) and an error in the logs. Runs until the server stops.
 async fn verify_on_schedule(state: AppState, every: Duration) {
-    let Some(path) = state.run(|hub| hub.store_path().to_path_buf()) else {
+    let Ok(path) = state
+        .run_blocking(|hub| Ok(hub.store_path().to_path_buf()))
+        .await
+    else {
         return;
     };
     let mut stop = state.stop.subscribe();
@@ -403,10 +406,15 @@ async fn verify_on_schedule(state: AppState, every: Duration) {
             }
             Ok(Err(problem)) => {
                 tracing::error!(event = "ledger_damaged", problem = %problem, "the hub's ledger failed verification");
-                let raised =
-                    state.run(|hub| hub.log().alarm_once("ledger_damaged", "hub", &problem));
-                if let Some(Err(error)) = raised {
-                    tracing::error!(event = "alarm_failed", error = %error, "the alarm could not be stored");
+                let raised = state
+                    .run_blocking(move |hub| {
+                        hub.log()
+                            .alarm_once("ledger_damaged", "hub", &problem)
+                            .map_err(|error| ApiError::internal(&error))
+                    })
+                    .await;
+                if let Err(error) = raised {
+                    tracing::error!(event = "alarm_failed", error = %error.message, "the alarm could not be stored");
                 }
             }
             Err(error) => {
