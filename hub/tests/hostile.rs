@@ -4,6 +4,7 @@
 //! (its p99 is printed).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use rustls::pki_types::pem::PemObject;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -646,4 +647,53 @@ fn a_tampered_hub_ledger_raises_an_alarm_when_the_hub_starts() {
     });
     assert!(alarmed, "the background verification raised an alarm");
     assert!(healthz(server.local_addr()).starts_with("HTTP/1.1 200"));
+}
+
+#[test]
+fn over_https_a_silent_socket_and_a_silent_session_after_the_handshake_are_closed() {
+    let hub = serve(
+        ServerLimits {
+            handshake_timeout: Duration::from_secs(1),
+            ..limits(1)
+        },
+        true,
+    );
+    let addr = hub.addr();
+    // No handshake at all.
+    let mut silent = connect(addr);
+    assert!(
+        closed_by_server(&mut silent),
+        "closed by the handshake timeout"
+    );
+
+    // A full TLS handshake, then nothing.
+    let cert = std::fs::read(hub_dir(hub.dir.path()).join("tls").join("cert.pem")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&cert) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let mut session = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let mut socket = connect(addr);
+    while session.is_handshaking() {
+        session.complete_io(&mut socket).unwrap();
+    }
+    let mut tls = rustls::Stream::new(&mut session, &mut socket);
+    let mut buffer = [0u8; 64];
+    let closed = match tls.read(&mut buffer) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(error) => !matches!(
+            error.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    };
+    assert!(closed, "closed by the header timeout after the handshake");
 }
