@@ -99,6 +99,24 @@ impl AzukariApp {
         app.sync(&Connection(hub)).map_err(|e| thrown(e, language))
     }
 
+    /// Wait up to `wait_ms` (at most 30 s) for news at the hub, then sync (a supervisor's tablet waiting for
+    /// requests, in the background). The app stays usable while it waits: only the sync itself holds it.
+    pub fn wait_and_sync(
+        &self,
+        hub: Arc<dyn HubConnection>,
+        wait_ms: u64,
+    ) -> Result<AppView, AzukariError> {
+        let connection = Connection(hub);
+        let request = self.guard().wait_request(wait_ms);
+        if let Some((request, auth)) = request {
+            // Outside the app's lock; whatever it brings is taken in by the sync below.
+            let _ = azukari_core::sync::HubTransport::pull(&connection, &request, &auth);
+        }
+        let mut app = self.guard();
+        let language = app.view().language;
+        app.sync(&connection).map_err(|e| thrown(e, language))
+    }
+
     /// Join the facility when the view asks for `JoinHub`: `hub` is a connection to that URL with that
     /// certificate pinned. Then the view asks for the first sync.
     pub fn join(&self, hub: Arc<dyn HubConnection>) -> Result<AppView, AzukariError> {

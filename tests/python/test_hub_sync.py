@@ -12,6 +12,8 @@ import secrets
 import socket
 import sys
 import tempfile
+import threading
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -128,6 +130,24 @@ class JoinAndSync(unittest.TestCase):
         facts = {f.label: f.value for s in view.sections for f in s.facts}
         self.assertEqual(facts["ハブの記録（検証済み）"], f"{size}件")
         self.assertEqual([r.title for r in view.sections[1].rows], [])
+
+        # A long poll with nothing new waits, then answers with nothing; meanwhile the app still draws at once.
+        waited = {}
+
+        def wait():
+            started = time.monotonic()
+            waited["view"] = phone.wait_and_sync(hub, 1500)
+            waited["seconds"] = time.monotonic() - started
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        phone.view()
+        drawn_in = time.monotonic() - started
+        waiter.join()
+        self.assertGreaterEqual(waited["seconds"], 1.2)
+        self.assertLess(drawn_in, waited["seconds"] / 2, "the view is drawn while the pull waits")
 
         # The QR worked once: a second device is told to show a new one.
         second = self.new_app("second.azukari")

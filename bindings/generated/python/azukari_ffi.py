@@ -539,6 +539,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_azukariapp_view() != 7846:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_azukari_ffi_checksum_method_azukariapp_wait_and_sync() != 35404:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_constructor_azukariapp_new() != 4877:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_azukari_ffi_checksum_method_cardtransceiver_transceive() != 49585:
@@ -599,6 +601,9 @@ _UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_sync.restype = ctypes.c
 _UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_view.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_view.restype = ctypes.c_uint16
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_wait_and_sync.argtypes = (
+)
+_UniffiLib.uniffi_azukari_ffi_checksum_method_azukariapp_wait_and_sync.restype = ctypes.c_uint16
 _UniffiLib.uniffi_azukari_ffi_checksum_constructor_azukariapp_new.argtypes = (
 )
 _UniffiLib.uniffi_azukari_ffi_checksum_constructor_azukariapp_new.restype = ctypes.c_uint16
@@ -654,6 +659,13 @@ _UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_view.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_view.restype = azukari_core._UniffiRustBuffer
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_wait_and_sync.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_wait_and_sync.restype = azukari_core._UniffiRustBuffer
 _UniffiLib.uniffi_azukari_ffi_fn_constructor_azukariapp_new.argtypes = (
     _UniffiRustBuffer,
     ctypes.c_uint64,
@@ -1622,6 +1634,19 @@ class _UniffiFfiConverterTypeCardTransceiver:
     def write(cls, value: CardTransceiver, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u64"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**64
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u64()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u64(value)
+
 
 class AzukariAppProtocol(typing.Protocol):
     """
@@ -1666,6 +1691,12 @@ class AzukariAppProtocol(typing.Protocol):
     def view(self, ) -> azukari_core.AppView:
         """
         What to draw now.
+"""
+        raise NotImplementedError
+    def wait_and_sync(self, hub: HubConnection,wait_ms: int) -> azukari_core.AppView:
+        """
+        Wait up to `wait_ms` (at most 30 s) for news at the hub, then sync (a supervisor's tablet waiting for
+        requests, in the background). The app stays usable while it waits: only the sync itself holds it.
 """
         raise NotImplementedError
 
@@ -1839,6 +1870,28 @@ class AzukariApp(AzukariAppProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_view,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def wait_and_sync(self, hub: HubConnection,wait_ms: int) -> azukari_core.AppView:
+        """
+        Wait up to `wait_ms` (at most 30 s) for news at the hub, then sync (a supervisor's tablet waiting for
+        requests, in the background). The app stays usable while it waits: only the sync itself holds it.
+"""
+        
+        _UniffiFfiConverterTypeHubConnection.check_lower(hub)
+
+        _UniffiFfiConverterUInt64.check_lower(wait_ms)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeHubConnection.lower(hub),
+            _UniffiFfiConverterUInt64.lower(wait_ms),
+        )
+        _uniffi_lift_return = azukari_core._UniffiFfiConverterTypeAppView.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeAzukariError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_wait_and_sync,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

@@ -487,6 +487,22 @@ fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterString: FfiConverter {
     typealias SwiftType = String
     typealias FfiType = RustBuffer
@@ -595,6 +611,12 @@ public protocol AzukariAppProtocol: AnyObject, Sendable {
      * What to draw now.
      */
     func view()  -> AppView
+    
+    /**
+     * Wait up to `wait_ms` (at most 30 s) for news at the hub, then sync (a supervisor's tablet waiting for
+     * requests, in the background). The app stays usable while it waits: only the sync itself holds it.
+     */
+    func waitAndSync(hub: HubConnection, waitMs: UInt64) throws  -> AppView
     
 }
 /**
@@ -758,6 +780,21 @@ open func view() -> AppView  {
         uniffiCallStatus in
     uniffi_azukari_ffi_fn_method_azukariapp_view(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Wait up to `wait_ms` (at most 30 s) for news at the hub, then sync (a supervisor's tablet waiting for
+     * requests, in the background). The app stays usable while it waits: only the sync itself holds it.
+     */
+open func waitAndSync(hub: HubConnection, waitMs: UInt64)throws  -> AppView  {
+    return try  FfiConverterTypeAppView_lift(try rustCallWithError(FfiConverterTypeAzukariError_lift) {
+        uniffiCallStatus in
+    uniffi_azukari_ffi_fn_method_azukariapp_wait_and_sync(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHubConnection_lower(hub),
+        FfiConverterUInt64.lower(waitMs),uniffiCallStatus
     )
 })
 }
@@ -2115,6 +2152,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_method_azukariapp_view() != 7846) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_azukari_ffi_checksum_method_azukariapp_wait_and_sync() != 35404) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_azukari_ffi_checksum_method_cardtransceiver_transceive() != 49585) {

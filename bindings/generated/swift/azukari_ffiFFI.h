@@ -349,6 +349,11 @@ RustBuffer uniffi_azukari_ffi_fn_method_azukariapp_sync(uint64_t ptr, uint64_t h
 RustBuffer uniffi_azukari_ffi_fn_method_azukariapp_view(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_WAIT_AND_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_METHOD_AZUKARIAPP_WAIT_AND_SYNC
+RustBuffer uniffi_azukari_ffi_fn_method_azukariapp_wait_and_sync(uint64_t ptr, uint64_t hub, uint64_t wait_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CLONE_CARDTRANSCEIVER
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_FN_CLONE_CARDTRANSCEIVER
 uint64_t uniffi_azukari_ffi_fn_clone_cardtransceiver(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -713,6 +718,12 @@ uint16_t uniffi_azukari_ffi_checksum_method_azukariapp_sync(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_VIEW
 #define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_VIEW
 uint16_t uniffi_azukari_ffi_checksum_method_azukariapp_view(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_WAIT_AND_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_AZUKARI_FFI_CHECKSUM_METHOD_AZUKARIAPP_WAIT_AND_SYNC
+uint16_t uniffi_azukari_ffi_checksum_method_azukariapp_wait_and_sync(void
     
 );
 #endif

@@ -72,7 +72,6 @@ app-start-over = Start over
 app-tap-card = Tap the card to check it
 app-fact-locker = Locker
 app-fact-item = Item
-app-fact-card-check = Card check
 app-fact-resident = Resident
 app-fact-card = Card
 app-fact-as-of = As of

@@ -72,7 +72,6 @@ app-start-over = やり直す
 app-tap-card = カードをタッチして確認
 app-fact-locker = ロッカー
 app-fact-item = 預かり品
-app-fact-card-check = カードの確認
 app-fact-resident = 利用者
 app-fact-card = カード
 app-fact-as-of = 時点

@@ -296,6 +296,17 @@ impl App {
         Ok(self.view())
     }
 
+    /// A pull that only waits (up to `wait_ms`) for news at the hub, signed by this device: the shell sends it
+    /// without holding the app (a supervisor's tablet waiting for requests), then calls [`App::sync`]. `None`
+    /// when the store is locked or the device has not joined a hub.
+    pub fn wait_request(
+        &self,
+        wait_ms: u64,
+    ) -> Option<(crate::sync::protocol::PullRequest, crate::sync::RequestAuth)> {
+        let session = self.session.as_ref()?;
+        crate::sync::wait_request(session.store(), wait_ms).ok()
+    }
+
     /// Join the facility of the enrollment QR scanned on the unlock screen ([`PlatformRequest::JoinHub`]):
     /// present its one-time token through `hub`, create this device's store protected by the key vault, then ask
     /// for the first sync. A refusal (expired or used QR, another hub) is a notice; nothing is created.

@@ -305,6 +305,8 @@ pub struct HandoverView {
     pub decision: Option<DecisionView>,
     /// The card identity check (step CardCheck).
     pub card_check: Option<String>,
+    /// Whether the tapped card was found to be the item's card (step CardCheck; `None` at other steps).
+    pub card_checked: Option<bool>,
     /// The main button's label, if the step has one.
     pub confirm: Option<String>,
     /// An error or warning.
@@ -713,6 +715,7 @@ impl HandoverFlow {
             purposes: Vec::new(),
             decision: None,
             card_check: None,
+            card_checked: None,
             confirm: None,
             notice: self.error.as_ref().map(|refusal| Notice {
                 kind: NoticeKind::Error,
@@ -834,6 +837,7 @@ impl HandoverFlow {
             } => {
                 view.locker = Some(labels.locker(*locker));
                 view.item = Some(labels.item(*item));
+                view.card_checked = Some(*check != CardCheck::NotChecked);
                 view.card_check = Some(catalog.text(match check {
                     CardCheck::NotChecked => "handover-card-not-checked",
                     CardCheck::Matched => "handover-card-matched",

@@ -6,7 +6,7 @@ use crate::app::format;
 use crate::app::view::{ButtonStyle, FieldKind, ScreenKind, Section};
 use crate::app::{App, AppEvent, FieldId};
 use crate::custody::{Custody, RequestStatus};
-use crate::flows::handover::{HandoverStep, PurposeChoice};
+use crate::flows::handover::HandoverStep;
 use crate::flows::{Labels, Session};
 use crate::ledger::ReleaseTo;
 
@@ -75,11 +75,8 @@ pub(in crate::app) fn handover(app: &App, session: &Session) -> Screen {
                         AppEvent::ChoosePurpose {
                             purpose: code(&option.choice),
                         },
-                        if option.choice == PurposeChoice::Other {
-                            ButtonStyle::Secondary
-                        } else {
-                            ButtonStyle::Primary
-                        },
+                        // Every purpose weighs the same: none is the screen's one main action.
+                        ButtonStyle::Secondary,
                     )
                 })
                 .collect();
@@ -131,21 +128,26 @@ pub(in crate::app) fn handover(app: &App, session: &Session) -> Screen {
             sections.push(main);
         }
         HandoverStep::CardCheck => {
-            if let Some(check) = &view.card_check {
-                main.facts
-                    .push(fact(catalog.text("app-fact-card-check"), check.clone()));
+            main.paragraphs.extend(view.card_check.clone());
+            // Until the card is proved to be the item's, tapping it is the main action; then the return is.
+            let checked = view.card_checked == Some(true);
+            if !checked {
+                main.buttons.push(button_id(
+                    catalog,
+                    "app-tap-card",
+                    AppEvent::TapCard,
+                    ButtonStyle::Primary,
+                ));
             }
-            main.buttons.push(button_id(
-                catalog,
-                "app-tap-card",
-                AppEvent::TapCard,
-                ButtonStyle::Secondary,
-            ));
             main.buttons.push(button_id(
                 catalog,
                 "handover-confirm-return",
                 AppEvent::ReturnItem,
-                ButtonStyle::Primary,
+                if checked {
+                    ButtonStyle::Primary
+                } else {
+                    ButtonStyle::Secondary
+                },
             ));
             main.buttons.push(start_over);
             sections.push(main);

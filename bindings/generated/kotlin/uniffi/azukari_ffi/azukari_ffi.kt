@@ -767,6 +767,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_azukariapp_view(
     ): Int
+    external fun uniffi_azukari_ffi_checksum_method_azukariapp_wait_and_sync(
+    ): Int
     external fun uniffi_azukari_ffi_checksum_method_cardtransceiver_transceive(
     ): Int
     external fun uniffi_azukari_ffi_checksum_method_keyvault_wrap_data_key(
@@ -820,6 +822,8 @@ internal object UniffiLib {
     external fun uniffi_azukari_ffi_fn_method_azukariapp_sync(`ptr`: Long,`hub`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferAppView.ByValue
     external fun uniffi_azukari_ffi_fn_method_azukariapp_view(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferAppView.ByValue
+    external fun uniffi_azukari_ffi_fn_method_azukariapp_wait_and_sync(`ptr`: Long,`hub`: Long,`waitMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferAppView.ByValue
     external fun uniffi_azukari_ffi_fn_clone_cardtransceiver(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -985,6 +989,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_method_azukariapp_view() and 0xFFFF) != 7846) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_azukari_ffi_checksum_method_azukariapp_wait_and_sync() and 0xFFFF) != 35404) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_azukari_ffi_checksum_method_cardtransceiver_transceive() and 0xFFFF) != 49585) {
@@ -1220,6 +1227,29 @@ public object FfiConverterUShort: FfiConverter<UShort, Short> {
 /**
  * @suppress
  */
+public object FfiConverterULong: FfiConverter<ULong, Long> {
+    override fun lift(value: Long): ULong {
+        return value.toULong()
+    }
+
+    override fun read(buf: ByteBuffer): ULong {
+        return lift(buf.getLong())
+    }
+
+    override fun lower(value: ULong): Long {
+        return value.toLong()
+    }
+
+    override fun allocationSize(value: ULong) = 8UL
+
+    override fun write(value: ULong, buf: ByteBuffer) {
+        buf.putLong(value.toLong())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
     // Note: we don't inherit from FfiConverterRustBuffer, because we use a
     // special encoding when lowering/lifting.  We can use `RustBuffer.len` to
@@ -1433,6 +1463,12 @@ public interface AzukariAppInterface {
      * What to draw now.
      */
     fun `view`(): AppView
+    
+    /**
+     * Wait up to `wait_ms` (at most 30 s) for news at the hub, then sync (a supervisor's tablet waiting for
+     * requests, in the background). The app stays usable while it waits: only the sync itself holds it.
+     */
+    fun `waitAndSync`(`hub`: HubConnection, `waitMs`: kotlin.ULong): AppView
     
     companion object
 }
@@ -1677,6 +1713,26 @@ open class AzukariApp: Disposable, AutoCloseable, AzukariAppInterface
     UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_view(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Wait up to `wait_ms` (at most 30 s) for news at the hub, then sync (a supervisor's tablet waiting for
+     * requests, in the background). The app stays usable while it waits: only the sync itself holds it.
+     */
+    @Throws(AzukariException::class)override fun `waitAndSync`(`hub`: HubConnection, `waitMs`: kotlin.ULong): AppView {
+            return FfiConverterTypeAppView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(AzukariException) { _status ->
+    UniffiLib.uniffi_azukari_ffi_fn_method_azukariapp_wait_and_sync(
+        it,
+        
+        FfiConverterTypeHubConnection.lower(`hub`),
+        FfiConverterULong.lower(`waitMs`),_status)
 }
     }
     )
