@@ -118,6 +118,7 @@ class AppThroughBindings(unittest.TestCase):
             self.assertIn(entry, entries)
         # The founding administrator's training is not recorded yet: the rules allow no approvals or audits.
         self.assertNotIn("承認", entries)
+        self.assertNotIn("監査（棚卸し）", entries)
 
         # Set up a locker, a resident and a night handler from the drawn fields.
         view = app.dispatch(core.AppEvent.OPEN(core.ScreenKind.SETUP))
@@ -197,9 +198,14 @@ class AppThroughBindings(unittest.TestCase):
         self.assertFalse(any(apdu[1] == 0x20 for apdu in card.sent), "no VERIFY was ever sent")
         labels = {label.locker: label.text for label in az.print_labels_for_tests(app)}
 
-        # The supervisor records the family's agreement as they read it.
+        # The supervisor records the administrator's training (nobody certifies their own), then the family's
+        # agreement as they read it.
         app.dispatch(core.AppEvent.SIGN_OUT())
         self.tap_in_row(app, "主任 花子", "この職員でサインイン")
+        app.dispatch(core.AppEvent.OPEN(core.ScreenKind.SETUP))
+        self.fill(app, "職員", "管理 一郎")
+        self.fill(app, "研修の受講日", "2026-09-25")
+        self.ok(self.tap(app, "研修を記録"))
         app.dispatch(core.AppEvent.OPEN(core.ScreenKind.AGREEMENTS))
         self.tap_in_row(app, "鈴木 一郎", "開く")
         self.ok(self.tap(app, "説明を確認しました"))

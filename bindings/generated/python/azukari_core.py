@@ -954,27 +954,37 @@ class FieldId(enum.Enum):
     A new member of staff's last training.
 """
     
-    ITEM_RESIDENT = 22
+    TRAINING_STAFF = 22
+    """
+    Whose compliance training is recorded.
+"""
+    
+    TRAINING_DATE = 23
+    """
+    When that training took place.
+"""
+    
+    ITEM_RESIDENT = 24
     """
     Whose new item.
 """
     
-    ITEM_KIND = 23
+    ITEM_KIND = 25
     """
     What the new item is.
 """
     
-    ITEM_LOCKER = 24
+    ITEM_LOCKER = 26
     """
     Where the new item is kept.
 """
     
-    ENVELOPE_NUMBER = 25
+    ENVELOPE_NUMBER = 27
     """
     The number printed on a PIN envelope (never the PIN).
 """
     
-    DOCUMENT_EXPIRES_ON = 26
+    DOCUMENT_EXPIRES_ON = 28
     """
     The expiry printed on a document.
 """
@@ -1030,14 +1040,18 @@ class _UniffiFfiConverterTypeFieldId(_UniffiConverterRustBuffer):
         if variant == 22:
             return FieldId.TRAINED_ON
         if variant == 23:
-            return FieldId.ITEM_RESIDENT
+            return FieldId.TRAINING_STAFF
         if variant == 24:
-            return FieldId.ITEM_KIND
+            return FieldId.TRAINING_DATE
         if variant == 25:
-            return FieldId.ITEM_LOCKER
+            return FieldId.ITEM_RESIDENT
         if variant == 26:
-            return FieldId.ENVELOPE_NUMBER
+            return FieldId.ITEM_KIND
         if variant == 27:
+            return FieldId.ITEM_LOCKER
+        if variant == 28:
+            return FieldId.ENVELOPE_NUMBER
+        if variant == 29:
             return FieldId.DOCUMENT_EXPIRES_ON
         raise InternalError("Raw enum value doesn't match any cases")
 
@@ -1086,6 +1100,10 @@ class _UniffiFfiConverterTypeFieldId(_UniffiConverterRustBuffer):
         if value == FieldId.STAFF_SHIFT:
             return
         if value == FieldId.TRAINED_ON:
+            return
+        if value == FieldId.TRAINING_STAFF:
+            return
+        if value == FieldId.TRAINING_DATE:
             return
         if value == FieldId.ITEM_RESIDENT:
             return
@@ -1145,16 +1163,20 @@ class _UniffiFfiConverterTypeFieldId(_UniffiConverterRustBuffer):
             buf.write_i32(21)
         if value == FieldId.TRAINED_ON:
             buf.write_i32(22)
-        if value == FieldId.ITEM_RESIDENT:
+        if value == FieldId.TRAINING_STAFF:
             buf.write_i32(23)
-        if value == FieldId.ITEM_KIND:
+        if value == FieldId.TRAINING_DATE:
             buf.write_i32(24)
-        if value == FieldId.ITEM_LOCKER:
+        if value == FieldId.ITEM_RESIDENT:
             buf.write_i32(25)
-        if value == FieldId.ENVELOPE_NUMBER:
+        if value == FieldId.ITEM_KIND:
             buf.write_i32(26)
-        if value == FieldId.DOCUMENT_EXPIRES_ON:
+        if value == FieldId.ITEM_LOCKER:
             buf.write_i32(27)
+        if value == FieldId.ENVELOPE_NUMBER:
+            buf.write_i32(28)
+        if value == FieldId.DOCUMENT_EXPIRES_ON:
+            buf.write_i32(29)
 
 
 
@@ -2407,6 +2429,28 @@ class AppEvent:
             return True
 
     @dataclass
+    class RECORD_TRAINING:
+        """
+        Record the compliance training entered.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "AppEvent.RECORD_TRAINING()".format()
+        def __eq__(self, other):
+            if not isinstance(other, AppEvent):
+                return NotImplemented
+            if not other.is_RECORD_TRAINING():
+                return False
+            return True
+
+    @dataclass
     class ISSUE_LABELS:
         """
         Issue a new QR label for every locker, as a sheet to print.
@@ -2686,6 +2730,10 @@ class AppEvent:
         return isinstance(self, AppEvent.REGISTER_ITEM)
     def is_register_item(self) -> bool:
         return isinstance(self, AppEvent.REGISTER_ITEM)
+    def is_RECORD_TRAINING(self) -> bool:
+        return isinstance(self, AppEvent.RECORD_TRAINING)
+    def is_record_training(self) -> bool:
+        return isinstance(self, AppEvent.RECORD_TRAINING)
     def is_ISSUE_LABELS(self) -> bool:
         return isinstance(self, AppEvent.ISSUE_LABELS)
     def is_issue_labels(self) -> bool:
@@ -2754,6 +2802,7 @@ AppEvent.ADMIT_RESIDENT = type("AppEvent.ADMIT_RESIDENT", (AppEvent.ADMIT_RESIDE
 AppEvent.REGISTER_LOCKER = type("AppEvent.REGISTER_LOCKER", (AppEvent.REGISTER_LOCKER, AppEvent,), {})  # type: ignore
 AppEvent.ADD_STAFF = type("AppEvent.ADD_STAFF", (AppEvent.ADD_STAFF, AppEvent,), {})  # type: ignore
 AppEvent.REGISTER_ITEM = type("AppEvent.REGISTER_ITEM", (AppEvent.REGISTER_ITEM, AppEvent,), {})  # type: ignore
+AppEvent.RECORD_TRAINING = type("AppEvent.RECORD_TRAINING", (AppEvent.RECORD_TRAINING, AppEvent,), {})  # type: ignore
 AppEvent.ISSUE_LABELS = type("AppEvent.ISSUE_LABELS", (AppEvent.ISSUE_LABELS, AppEvent,), {})  # type: ignore
 AppEvent.SYNC_NOW = type("AppEvent.SYNC_NOW", (AppEvent.SYNC_NOW, AppEvent,), {})  # type: ignore
 AppEvent.EXPORT_LEDGER = type("AppEvent.EXPORT_LEDGER", (AppEvent.EXPORT_LEDGER, AppEvent,), {})  # type: ignore
@@ -2927,15 +2976,18 @@ class _UniffiFfiConverterTypeAppEvent(_UniffiConverterRustBuffer):
             return AppEvent.REGISTER_ITEM(
             )
         if variant == 48:
-            return AppEvent.ISSUE_LABELS(
+            return AppEvent.RECORD_TRAINING(
             )
         if variant == 49:
-            return AppEvent.SYNC_NOW(
+            return AppEvent.ISSUE_LABELS(
             )
         if variant == 50:
-            return AppEvent.EXPORT_LEDGER(
+            return AppEvent.SYNC_NOW(
             )
         if variant == 51:
+            return AppEvent.EXPORT_LEDGER(
+            )
+        if variant == 52:
             return AppEvent.FILE_SHARED(
             )
         raise InternalError("Raw enum value doesn't match any cases")
@@ -3054,6 +3106,8 @@ class _UniffiFfiConverterTypeAppEvent(_UniffiConverterRustBuffer):
         if value.is_ADD_STAFF():
             return
         if value.is_REGISTER_ITEM():
+            return
+        if value.is_RECORD_TRAINING():
             return
         if value.is_ISSUE_LABELS():
             return
@@ -3180,14 +3234,16 @@ class _UniffiFfiConverterTypeAppEvent(_UniffiConverterRustBuffer):
             buf.write_i32(46)
         if value.is_REGISTER_ITEM():
             buf.write_i32(47)
-        if value.is_ISSUE_LABELS():
+        if value.is_RECORD_TRAINING():
             buf.write_i32(48)
-        if value.is_SYNC_NOW():
+        if value.is_ISSUE_LABELS():
             buf.write_i32(49)
-        if value.is_EXPORT_LEDGER():
+        if value.is_SYNC_NOW():
             buf.write_i32(50)
-        if value.is_FILE_SHARED():
+        if value.is_EXPORT_LEDGER():
             buf.write_i32(51)
+        if value.is_FILE_SHARED():
+            buf.write_i32(52)
 
 
 

@@ -1777,6 +1777,10 @@ public enum AppEvent: Equatable, Hashable {
      */
     case registerItem
     /**
+     * Record the compliance training entered.
+     */
+    case recordTraining
+    /**
      * Issue a new QR label for every locker, as a sheet to print.
      */
     case issueLabels
@@ -1925,13 +1929,15 @@ public struct FfiConverterTypeAppEvent: FfiConverterRustBuffer {
         
         case 47: return .registerItem
         
-        case 48: return .issueLabels
+        case 48: return .recordTraining
         
-        case 49: return .syncNow
+        case 49: return .issueLabels
         
-        case 50: return .exportLedger
+        case 50: return .syncNow
         
-        case 51: return .fileShared
+        case 51: return .exportLedger
+        
+        case 52: return .fileShared
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2148,20 +2154,24 @@ public struct FfiConverterTypeAppEvent: FfiConverterRustBuffer {
             writeInt(&buf, Int32(47))
         
         
-        case .issueLabels:
+        case .recordTraining:
             writeInt(&buf, Int32(48))
         
         
-        case .syncNow:
+        case .issueLabels:
             writeInt(&buf, Int32(49))
         
         
-        case .exportLedger:
+        case .syncNow:
             writeInt(&buf, Int32(50))
         
         
-        case .fileShared:
+        case .exportLedger:
             writeInt(&buf, Int32(51))
+        
+        
+        case .fileShared:
+            writeInt(&buf, Int32(52))
         
         }
     }
@@ -2364,6 +2374,14 @@ public enum FieldId: Equatable, Hashable {
      */
     case trainedOn
     /**
+     * Whose compliance training is recorded.
+     */
+    case trainingStaff
+    /**
+     * When that training took place.
+     */
+    case trainingDate
+    /**
      * Whose new item.
      */
     case itemResident
@@ -2448,15 +2466,19 @@ public struct FfiConverterTypeFieldId: FfiConverterRustBuffer {
         
         case 22: return .trainedOn
         
-        case 23: return .itemResident
+        case 23: return .trainingStaff
         
-        case 24: return .itemKind
+        case 24: return .trainingDate
         
-        case 25: return .itemLocker
+        case 25: return .itemResident
         
-        case 26: return .envelopeNumber
+        case 26: return .itemKind
         
-        case 27: return .documentExpiresOn
+        case 27: return .itemLocker
+        
+        case 28: return .envelopeNumber
+        
+        case 29: return .documentExpiresOn
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2554,24 +2576,32 @@ public struct FfiConverterTypeFieldId: FfiConverterRustBuffer {
             writeInt(&buf, Int32(22))
         
         
-        case .itemResident:
+        case .trainingStaff:
             writeInt(&buf, Int32(23))
         
         
-        case .itemKind:
+        case .trainingDate:
             writeInt(&buf, Int32(24))
         
         
-        case .itemLocker:
+        case .itemResident:
             writeInt(&buf, Int32(25))
         
         
-        case .envelopeNumber:
+        case .itemKind:
             writeInt(&buf, Int32(26))
         
         
-        case .documentExpiresOn:
+        case .itemLocker:
             writeInt(&buf, Int32(27))
+        
+        
+        case .envelopeNumber:
+            writeInt(&buf, Int32(28))
+        
+        
+        case .documentExpiresOn:
+            writeInt(&buf, Int32(29))
         
         }
     }

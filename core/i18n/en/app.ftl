@@ -211,3 +211,5 @@ app-unlock-rewrapped = Unlocked with the recovery passphrase. From now on the de
 app-join-not-an-invite = This is not an enrollment QR. Scan the enrollment QR the hub shows.
 app-join-refused = The hub did not accept this enrollment QR (used, expired, or another facility's). Show a new QR at the hub and scan it.
 app-cancel = Cancel
+app-setup-record-training = Record the training
+app-choose-staff = Choose the member of staff.

@@ -211,3 +211,5 @@ app-unlock-rewrapped = 復旧用パスフレーズで解除しました。次回
 app-join-not-an-invite = これは端末登録用のQRではありません。ハブの画面に表示される登録用QRを読み取ってください。
 app-join-refused = ハブがこの登録用QRを受け付けませんでした（使用済み・期限切れ・別の施設のもの）。ハブで新しいQRを表示して読み取ってください。
 app-cancel = やめる
+app-setup-record-training = 研修を記録
+app-choose-staff = 職員を選んでください。

@@ -54,6 +54,10 @@ pub enum FieldId {
     StaffShift,
     /// A new member of staff's last training.
     TrainedOn,
+    /// Whose compliance training is recorded.
+    TrainingStaff,
+    /// When that training took place.
+    TrainingDate,
     /// Whose new item.
     ItemResident,
     /// What the new item is.
@@ -220,6 +224,8 @@ pub enum AppEvent {
     AddStaff,
     /// Register the item entered.
     RegisterItem,
+    /// Record the compliance training entered.
+    RecordTraining,
     /// Issue a new QR label for every locker, as a sheet to print.
     IssueLabels,
     /// Sync with the hub now.

@@ -492,6 +492,22 @@ impl App {
                     _ => self.say(NoticeKind::Error, "app-item-form-incomplete"),
                 }
             }
+            AppEvent::RecordTraining => {
+                match self
+                    .fields
+                    .get(&FieldId::TrainingStaff)
+                    .and_then(|t| StaffId::parse(t).ok())
+                {
+                    Some(staff) => {
+                        let on = self.field(FieldId::TrainingDate);
+                        self.setup(
+                            SetupIntent::RecordTraining { staff, on },
+                            &[FieldId::TrainingStaff, FieldId::TrainingDate],
+                        )?;
+                    }
+                    None => self.say(NoticeKind::Error, "app-choose-staff"),
+                }
+            }
             AppEvent::IssueLabels => self.issue_labels()?,
             AppEvent::SyncNow => {
                 if self.signed_in() {

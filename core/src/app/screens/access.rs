@@ -89,8 +89,9 @@ pub(in crate::app) fn capabilities(session: &Session) -> Capabilities {
         audit,
         incident: allowed_on_facility(session, Action::OpenIncident),
         agreements,
-        // The setup flow registers for administrators (their training is recorded there too).
+        // The setup flow registers for administrators; supervisors record staff training there (nobody their own).
         setup: actor.has_role(crate::model::Role::Admin)
+            || actor.has_role(crate::model::Role::Supervisor)
             || allowed_on_facility(session, Action::ChangePolicy),
     }
 }

@@ -336,6 +336,38 @@ pub(in crate::app) fn setup(app: &App, session: &Session) -> Screen {
         )],
         ..Section::default()
     };
+    let training = Section {
+        title: Some(l.training.clone()),
+        fields: vec![
+            field(
+                app,
+                FieldId::TrainingStaff,
+                l.staff_member.clone(),
+                None,
+                true,
+                choices(
+                    view.staff
+                        .iter()
+                        .map(|s| (s.id.to_string(), s.name.clone())),
+                ),
+            ),
+            field(
+                app,
+                FieldId::TrainingDate,
+                l.trained_on.clone(),
+                date_hint.clone(),
+                true,
+                FieldKind::Date,
+            ),
+        ],
+        buttons: vec![button_id(
+            catalog,
+            "app-setup-record-training",
+            AppEvent::RecordTraining,
+            ButtonStyle::Primary,
+        )],
+        ..Section::default()
+    };
     let kind_label = |category: ItemCategory| {
         view.item_kinds
             .iter()
@@ -437,9 +469,13 @@ pub(in crate::app) fn setup(app: &App, session: &Session) -> Screen {
         )],
         ..Section::default()
     };
-    let mut sections = vec![residents, lockers, staff, items];
+    let mut sections = vec![residents, lockers, staff, training, items];
     if !view.can_register {
-        for section in &mut sections {
+        // Training is recorded by anyone who may (the flow refuses one's own); the registers are the admin's.
+        for section in sections
+            .iter_mut()
+            .filter(|s| s.title.as_ref() != Some(&l.training))
+        {
             section.fields.clear();
             section.buttons.clear();
         }

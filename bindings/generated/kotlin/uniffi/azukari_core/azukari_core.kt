@@ -2149,6 +2149,12 @@ sealed class AppEvent {
     
     
     /**
+     * Record the compliance training entered.
+     */
+    object RecordTraining : AppEvent()
+    
+    
+    /**
      * Issue a new QR label for every locker, as a sheet to print.
      */
     object IssueLabels : AppEvent()
@@ -2272,10 +2278,11 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
             45 -> AppEvent.RegisterLocker
             46 -> AppEvent.AddStaff
             47 -> AppEvent.RegisterItem
-            48 -> AppEvent.IssueLabels
-            49 -> AppEvent.SyncNow
-            50 -> AppEvent.ExportLedger
-            51 -> AppEvent.FileShared
+            48 -> AppEvent.RecordTraining
+            49 -> AppEvent.IssueLabels
+            50 -> AppEvent.SyncNow
+            51 -> AppEvent.ExportLedger
+            52 -> AppEvent.FileShared
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -2582,6 +2589,12 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
                 4UL
             )
         }
+        is AppEvent.RecordTraining -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
         is AppEvent.IssueLabels -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
@@ -2817,20 +2830,24 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
                 buf.putInt(47)
                 Unit
             }
-            is AppEvent.IssueLabels -> {
+            is AppEvent.RecordTraining -> {
                 buf.putInt(48)
                 Unit
             }
-            is AppEvent.SyncNow -> {
+            is AppEvent.IssueLabels -> {
                 buf.putInt(49)
                 Unit
             }
-            is AppEvent.ExportLedger -> {
+            is AppEvent.SyncNow -> {
                 buf.putInt(50)
                 Unit
             }
-            is AppEvent.FileShared -> {
+            is AppEvent.ExportLedger -> {
                 buf.putInt(51)
+                Unit
+            }
+            is AppEvent.FileShared -> {
+                buf.putInt(52)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -2982,6 +2999,14 @@ enum class FieldId {
      * A new member of staff's last training.
      */
     TRAINED_ON,
+    /**
+     * Whose compliance training is recorded.
+     */
+    TRAINING_STAFF,
+    /**
+     * When that training took place.
+     */
+    TRAINING_DATE,
     /**
      * Whose new item.
      */
