@@ -79,14 +79,14 @@ impl AzukariApp {
     /// only when the device cannot go on (locked, damaged or full store).
     pub fn dispatch(&self, event: AppEvent) -> Result<AppView, AzukariError> {
         let mut app = self.guard();
-        let language = app.view().language;
+        let language = app.language();
         app.dispatch(event).map_err(|e| thrown(e, language))
     }
 
     /// The card held to the phone, when the view asks for `TapCard`.
     pub fn present_card(&self, card: Arc<dyn CardTransceiver>) -> Result<AppView, AzukariError> {
         let mut app = self.guard();
-        let language = app.view().language;
+        let language = app.language();
         app.present_card(&mut CardAdapter(card))
             .map_err(|e| thrown(e, language))
     }
@@ -95,7 +95,7 @@ impl AzukariApp {
     /// is open). Offline, nothing is lost: the view says so.
     pub fn sync(&self, hub: Arc<dyn HubConnection>) -> Result<AppView, AzukariError> {
         let mut app = self.guard();
-        let language = app.view().language;
+        let language = app.language();
         app.sync(&Connection(hub)).map_err(|e| thrown(e, language))
     }
 
@@ -113,7 +113,7 @@ impl AzukariApp {
             let _ = azukari_core::sync::HubTransport::pull(&connection, &request, &auth);
         }
         let mut app = self.guard();
-        let language = app.view().language;
+        let language = app.language();
         app.sync(&connection).map_err(|e| thrown(e, language))
     }
 
@@ -121,14 +121,14 @@ impl AzukariApp {
     /// certificate pinned. Then the view asks for the first sync.
     pub fn join(&self, hub: Arc<dyn HubConnection>) -> Result<AppView, AzukariError> {
         let mut app = self.guard();
-        let language = app.view().language;
+        let language = app.language();
         app.join(&Connection(hub)).map_err(|e| thrown(e, language))
     }
 
     /// The screen and the work under way, sealed, to keep while the platform stops the app.
     pub fn save(&self) -> Result<Vec<u8>, AzukariError> {
         let mut app = self.guard();
-        let language = app.view().language;
+        let language = app.language();
         app.save().map_err(|e| thrown(e, language))
     }
 

@@ -384,6 +384,11 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// The display language.
+    pub fn language(&self) -> Locale {
+        self.locale
+    }
+
     /// Whether the store is unlocked.
     pub fn is_unlocked(&self) -> bool {
         self.session.is_some()

@@ -191,7 +191,7 @@ pub(in crate::app) fn sign_in(session: &Session) -> Screen {
 }
 
 /// The home screen: what this person may do, by what the rules allow them.
-pub(in crate::app) fn home(app: &App, session: &Session) -> Screen {
+pub(in crate::app) fn home(session: &Session, badges: &[crate::app::view::Badge]) -> Screen {
     let catalog = session.catalog();
     let can = capabilities(session);
     let entry = |screen: ScreenKind, id: &str, hint: &str| {
@@ -205,10 +205,7 @@ pub(in crate::app) fn home(app: &App, session: &Session) -> Screen {
                 ButtonStyle::Secondary,
             )],
         );
-        entry.badge = super::badges(session)
-            .into_iter()
-            .find(|b| b.screen == screen)
-            .map(|b| b.count);
+        entry.badge = badges.iter().find(|b| b.screen == screen).map(|b| b.count);
         entry
     };
     let mut sections = vec![Section {
@@ -313,7 +310,6 @@ pub(in crate::app) fn home(app: &App, session: &Session) -> Screen {
         ],
         ..Section::default()
     });
-    let _ = app;
     Screen::new(catalog.text("app-screen-home"), sections)
 }
 

@@ -46,11 +46,13 @@ pub(super) fn build(app: &App) -> AppView {
     let locale = app.locale;
     let catalog = catalog(locale);
     let kind = app.screen();
+    // Counted once per view: the home screen's entries and the frame show the same counts.
+    let badges = app.session.as_ref().map(badges).unwrap_or_default();
     let screen = match (kind, app.session.as_ref()) {
         (ScreenKind::Unlock, _) | (_, None) => access::unlock(app, catalog),
         (ScreenKind::SignIn, Some(session)) => access::sign_in(session),
         (_, Some(session)) if session.actor_id().is_err() => access::sign_in(session),
-        (ScreenKind::Home, Some(session)) => access::home(app, session),
+        (ScreenKind::Home, Some(session)) => access::home(session, &badges),
         (ScreenKind::Settings, Some(session)) => access::settings(app, session),
         (ScreenKind::Sync, Some(session)) => access::sync(app, session),
         (ScreenKind::Handover, Some(session)) => custody::handover(app, session),
@@ -115,7 +117,7 @@ pub(super) fn build(app: &App) -> AppView {
         notices,
         busy,
         progress: screen.progress,
-        badges: app.session.as_ref().map(badges).unwrap_or_default(),
+        badges,
         sections: screen.sections,
         request: request(app, catalog),
         language: locale,
