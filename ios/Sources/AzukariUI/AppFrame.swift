@@ -28,7 +28,7 @@ struct AppFrame: View {
                             ProgressBar(progress: progress)
                         }
                         if let request = view.request {
-                            RequestPrompt(request: request)
+                            RequestPrompt(request: request, send: send)
                         }
                         ScreenView(view: view, send: send, tablet: tablet)
                     }
@@ -161,24 +161,42 @@ struct ProgressBar: View {
     }
 }
 
-/// What the person is asked to do while the platform works (hold the card, point the camera).
+/// What the person is asked to do while the platform works (hold the card, point the camera), with the view's
+/// button that closes the camera or the reader (it sends `scanCancelled` / `cardCancelled`).
 struct RequestPrompt: View {
     let request: PlatformRequest
+    let send: Send
 
     var body: some View {
         switch request {
-        case .scanQr(let prompt), .tapCard(let prompt):
+        case .scanQr(let prompt, let cancel):
+            prompting(prompt, cancel: cancel, cancelled: .scanCancelled)
+        case .tapCard(let prompt, let cancel):
+            prompting(prompt, cancel: cancel, cancelled: .cardCancelled)
+        case .syncNow, .joinHub, .shareFile:
+            EmptyView()
+        }
+    }
+
+    private func prompting(_ prompt: String, cancel: String, cancelled: AppEvent) -> some View {
+        VStack(alignment: .leading, spacing: 12) {
             HStack(spacing: 12) {
                 ProgressView()
                 Text(prompt)
                     .font(.headline)
                     .frame(maxWidth: .infinity, alignment: .leading)
             }
-            .padding(16)
-            .background(RoundedRectangle(cornerRadius: 12).fill(Color.accentColor.opacity(0.12)))
             .accessibilityElement(children: .combine)
-        case .syncNow, .joinHub, .shareFile:
-            EmptyView()
+            SwiftUI.Button {
+                send(cancelled)
+            } label: {
+                Text(cancel)
+                    .font(.body)
+                    .frame(minWidth: 120, minHeight: Theme.minTouchTarget)
+            }
+            .buttonStyle(.bordered)
         }
+        .padding(16)
+        .background(RoundedRectangle(cornerRadius: 12).fill(Color.accentColor.opacity(0.12)))
     }
 }

@@ -17,7 +17,7 @@ public final class AppModel: ObservableObject {
     @Published public private(set) var failure: String?
     /// Whether a step is under way (taps are not queued twice meanwhile).
     @Published public private(set) var working = false
-    /// The camera is open, showing this prompt of the view's.
+    /// The camera is open, showing this prompt and cancel button of the view's.
     @Published var scanPrompt: ScanPrompt?
     /// A file the view asked to share, written where the share sheet can read it.
     @Published var sharedFile: SharedFile?
@@ -112,9 +112,10 @@ public final class AppModel: ObservableObject {
     /// Do the hardware or system work the view asks for, and send the result back.
     private func perform(_ request: PlatformRequest) {
         switch request {
-        case .scanQr(let prompt):
-            scanPrompt = ScanPrompt(text: prompt)
-        case .tapCard(let prompt):
+        case .scanQr(let prompt, let cancel):
+            scanPrompt = ScanPrompt(text: prompt, cancel: cancel)
+        case .tapCard(let prompt, _):
+            // CoreNFC's sheet has the system's own cancel button; the view's is drawn in the frame (RequestPrompt).
             readCard(prompt: prompt)
         case .syncNow:
             let hub = bridges.hub()
@@ -143,7 +144,7 @@ public final class AppModel: ObservableObject {
         send(.scanned(text: text))
     }
 
-    /// The camera was closed without reading anything.
+    /// The camera was closed with the view's cancel button, without reading anything.
     func scanCancelled() {
         scanPrompt = nil
         performing = nil
@@ -154,7 +155,7 @@ public final class AppModel: ObservableObject {
 
     /// Open the NFC sheet with the view's prompt; each card held to the phone goes to the core. While the view
     /// still asks for the card (it moved away, or it was the wrong one), the sheet stays open with the core's
-    /// words; otherwise it closes.
+    /// words; otherwise it closes. Closed by the person (its cancel button), the core stops asking for the card.
     private func readCard(prompt: String) {
         let app = self.app
         let core = self.core
@@ -180,8 +181,13 @@ public final class AppModel: ObservableObject {
                     }
                 }
             }
-        } ended: {
-            DispatchQueue.main.async { self.performing = nil }
+        } ended: { closedByPerson in
+            DispatchQueue.main.async {
+                self.performing = nil
+                if closedByPerson, case .tapCard? = self.view?.request {
+                    self.send(.cardCancelled)
+                }
+            }
         }
         if !started {
             // No NFC on this device: the request stays on screen with its prompt.
@@ -211,10 +217,12 @@ public final class AppModel: ObservableObject {
     }
 }
 
-/// The view's prompt while the camera is open.
+/// The view's prompt and cancel label while the camera is open.
 struct ScanPrompt: Identifiable, Equatable {
     let id = UUID()
     let text: String
+    /// The label of the button that closes the camera.
+    let cancel: String
 }
 
 /// A file the view asked to share, written to a temporary folder under the name the view gave.

@@ -21,8 +21,10 @@ public struct RootView: View {
             }
         }
         .fullScreenCover(item: $model.scanPrompt) { prompt in
-            QRScannerView(prompt: prompt.text, onScan: model.scanned, onCancel: model.scanCancelled)
-                .ignoresSafeArea()
+            QRScannerView(
+                prompt: prompt.text, cancel: prompt.cancel, onScan: model.scanned, onCancel: model.scanCancelled
+            )
+            .ignoresSafeArea()
         }
         .sheet(item: $model.sharedFile, onDismiss: model.fileShared) { file in
             ShareSheet(url: file.url, done: model.fileShared)

@@ -13,11 +13,11 @@ public enum CardOutcome {
 /// The card reader as the app model uses it (NFC on a phone; the tests play the card themselves).
 public protocol CardReading: AnyObject {
     /// Open the reader with `prompt`; call `onCard` with each card read (and its `finish`); `ended` when the reader
-    /// closed. Returns false when the device reads no NFC.
+    /// closed, with true when the person closed it (its cancel button). Returns false when the device reads no NFC.
     func begin(
         prompt: String,
         onCard: @escaping (CardTransceiver, @escaping (CardOutcome) -> Void) -> Void,
-        ended: @escaping () -> Void
+        ended: @escaping (Bool) -> Void
     ) -> Bool
 }
 
@@ -28,7 +28,9 @@ public final class NFCCardReader: NSObject, CardReading, NFCTagReaderSessionDele
     private let queue = DispatchQueue(label: Queues.nfc)
     private var session: NFCTagReaderSession?
     private var onCard: ((CardTransceiver, @escaping (CardOutcome) -> Void) -> Void)?
-    private var ended: (() -> Void)?
+    private var ended: ((Bool) -> Void)?
+    /// The app closed the session itself (the card was read, or the core's words end it): not the person.
+    private var closing = false
 
     public override init() {
         super.init()
@@ -37,7 +39,7 @@ public final class NFCCardReader: NSObject, CardReading, NFCTagReaderSessionDele
     public func begin(
         prompt: String,
         onCard: @escaping (CardTransceiver, @escaping (CardOutcome) -> Void) -> Void,
-        ended: @escaping () -> Void
+        ended: @escaping (Bool) -> Void
     ) -> Bool {
         guard NFCTagReaderSession.readingAvailable,
               let session = NFCTagReaderSession(pollingOption: .iso14443, delegate: self, queue: queue)
@@ -45,6 +47,7 @@ public final class NFCCardReader: NSObject, CardReading, NFCTagReaderSessionDele
         self.onCard = onCard
         self.ended = ended
         self.session = session
+        closing = false
         session.alertMessage = prompt
         session.begin()
         return true
@@ -53,11 +56,15 @@ public final class NFCCardReader: NSObject, CardReading, NFCTagReaderSessionDele
     public func tagReaderSessionDidBecomeActive(_ session: NFCTagReaderSession) {}
 
     public func tagReaderSession(_ session: NFCTagReaderSession, didInvalidateWithError error: Error) {
+        // The system's cancel button ends the session as "user canceled"; so does the app's own invalidate.
+        let closedByPerson = !closing
+            && (error as? NFCReaderError)?.code == .readerSessionInvalidationErrorUserCanceled
         self.session = nil
         onCard = nil
+        closing = false
         let ended = self.ended
         self.ended = nil
-        ended?()
+        ended?(closedByPerson)
     }
 
     public func tagReaderSession(_ session: NFCTagReaderSession, didDetect tags: [NFCTag]) {
@@ -76,11 +83,13 @@ public final class NFCCardReader: NSObject, CardReading, NFCTagReaderSessionDele
             onCard(NFCTagTransceiver(tag: tag, timeout: .seconds(5))) { outcome in
                 switch outcome {
                 case .done:
+                    self.closing = true
                     session.invalidate()
                 case .again(let words):
                     session.alertMessage = words
                     session.restartPolling()
                 case .failed(let words):
+                    self.closing = true
                     session.invalidate(errorMessage: words)
                 }
             }

@@ -5,9 +5,10 @@ import VisionKit
 
 /// The camera for a locker's QR label: VisionKit's live scanner where the phone has it, AVFoundation's metadata
 /// output otherwise. It reads one QR code and hands its text back; the core decides what it is. The only words
-/// drawn are the view's prompt and the system's own Cancel button.
+/// drawn are the view's: its prompt and its cancel button, which closes the camera (`scanCancelled`).
 struct QRScannerView: UIViewControllerRepresentable {
     let prompt: String
+    let cancel: String
     let onScan: (String) -> Void
     let onCancel: () -> Void
 
@@ -33,13 +34,14 @@ struct QRScannerView: UIViewControllerRepresentable {
         }
         scanner.navigationItem.prompt = prompt
         scanner.navigationItem.leftBarButtonItem = UIBarButtonItem(
-            barButtonSystemItem: .cancel, target: context.coordinator, action: #selector(Coordinator.cancel)
+            title: cancel, style: .plain, target: context.coordinator, action: #selector(Coordinator.cancel)
         )
         return UINavigationController(rootViewController: scanner)
     }
 
     func updateUIViewController(_ controller: UINavigationController, context: Context) {
         controller.viewControllers.first?.navigationItem.prompt = prompt
+        controller.viewControllers.first?.navigationItem.leftBarButtonItem?.title = cancel
         if let live = context.coordinator.live, !live.isScanning {
             try? live.startScanning()
         }
