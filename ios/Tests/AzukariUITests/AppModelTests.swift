@@ -36,18 +36,22 @@ final class AppModelTests: XCTestCase {
         send { $0 == .unlockWithVault }
         wait { self.model.view?.screen == .signIn }
         try facility.at(10, 0)
-        let day = facility.staff["day"]!
-        send { $0 == .signIn(staff: day) }
+        sendInRow(TestFacility.day) { if case .signIn = $0 { return true } else { return false } }
         wait { self.model.view?.screen == .home }
 
-        // The view asks for the camera: the model opens it with the view's prompt; the label goes back.
+        // The view asks for the camera: the model opens it with the view's prompt and cancel label; closed with
+        // that button, the core stops asking; opened again, the label goes back.
         send { $0 == .scanLabel }
         wait { self.model.scanPrompt != nil }
         XCTAssertFalse(model.scanPrompt!.text.isEmpty)
+        XCTAssertFalse(model.scanPrompt!.cancel.isEmpty)
+        model.scanCancelled()
+        wait { !self.model.working && self.model.view?.request == nil && self.model.scanPrompt == nil }
+        send { $0 == .scanLabel }
+        wait { self.model.scanPrompt != nil }
         model.scanned(facility.label)
         wait { self.model.view?.screen == .handover && self.model.scanPrompt == nil }
-        let hana = facility.items["hana"]!
-        send { $0 == .chooseItem(item: hana) }
+        sendInRow(TestFacility.hana, isChooseItem)
         send { if case .choosePurpose(let purpose) = $0 { return purpose.contains("MedicalVisit") } else { return false } }
         send { $0 == .checkOut }
         XCTAssertEqual(errors(), [])
@@ -58,18 +62,24 @@ final class AppModelTests: XCTestCase {
         send { $0 == .scanLabel }
         wait { self.model.scanPrompt != nil }
         model.scanned(facility.label)
-        wait { self.has { $0 == .chooseItem(item: hana) } }
-        reader.cards = [MovesAwayAfter(facility.hana, answers: 4), facility.hana]
-        send { $0 == .chooseItem(item: hana) }
-        // The model opens the reader in the same main-queue turn as it shows the view that asks for the card.
+        wait { self.has(self.isChooseItem) }
+        // The person closes the reader first: the core stops asking for the card; the card tap opens it again.
+        reader.closedByPerson = true
+        sendInRow(TestFacility.hana, isChooseItem)
         if reader.prompts.isEmpty { send { $0 == .tapCard } }
+        wait { !self.model.working && self.model.view?.request == nil }
         XCTAssertEqual(reader.prompts.count, 1)
+        reader.closedByPerson = false
+        reader.cards = [MovesAwayAfter(facility.hanaCard, answers: 4), facility.hanaCard]
+        send { $0 == .tapCard }
+        // The model opens the reader in the same main-queue turn as it shows the view that asks for the card.
+        XCTAssertEqual(reader.prompts.count, 2)
         // The first card moves away: the sheet stays open with the core's words; the second read is the card.
         wait { self.reader.outcomes.count == 2 }
         guard case .again(let words) = reader.outcomes[0] else { return XCTFail("\(reader.outcomes)") }
         XCTAssertFalse(words.isEmpty)
         guard case .done = reader.outcomes[1] else { return XCTFail("\(reader.outcomes)") }
-        XCTAssertEqual(reader.prompts.count, 1, "one sheet for one request")
+        XCTAssertEqual(reader.prompts.count, 2, "one sheet for one request")
         wait { self.has { $0 == .returnItem } }
         send { $0 == .returnItem }
         wait { !self.model.working && self.errors().isEmpty }
@@ -95,6 +105,11 @@ final class AppModelTests: XCTestCase {
             found += section.buttons
         }
         return found
+    }
+
+    private func isChooseItem(_ event: AppEvent) -> Bool {
+        if case .chooseItem = event { return true }
+        return false
     }
 
     private func has(_ match: (AppEvent) -> Bool) -> Bool {
@@ -128,6 +143,19 @@ final class AppModelTests: XCTestCase {
         wait { !self.model.working }
     }
 
+    /// Tap the matching button of the row whose title contains `title`.
+    private func sendInRow(_ title: String, _ match: (AppEvent) -> Bool) {
+        wait { !self.model.working }
+        let rows = (model.view?.sections ?? []).flatMap(\.rows)
+        guard let button = rows.filter({ $0.title.contains(title) }).flatMap(\.buttons)
+            .first(where: { $0.enabled && match($0.event) })
+        else {
+            return XCTFail("no row '\(title)' with such a button: \(rows.map(\.title))")
+        }
+        model.send(button.event)
+        wait { !self.model.working }
+    }
+
     /// Let the main queue run until `condition` holds (the core answers on its own queue).
     private func wait(_ condition: @escaping () -> Bool, file: StaticString = #filePath, line: UInt = #line) {
         let deadline = Date().addingTimeInterval(20)
@@ -139,22 +167,28 @@ final class AppModelTests: XCTestCase {
 }
 
 /// The card reader played by the test: each `begin` reads the cards in turn, as a person holding them to the phone,
-/// and records what the model made of each (close the sheet, read again with the core's words, fail).
+/// and records what the model made of each (close the sheet, read again with the core's words, fail); with
+/// `closedByPerson`, the person closes the sheet with its cancel button instead.
 final class PlayedCardReader: CardReading {
     var cards: [CardTransceiver] = []
+    var closedByPerson = false
     private(set) var prompts: [String] = []
     private(set) var outcomes: [CardOutcome] = []
 
     func begin(
         prompt: String,
         onCard: @escaping (CardTransceiver, @escaping (CardOutcome) -> Void) -> Void,
-        ended: @escaping () -> Void
+        ended: @escaping (Bool) -> Void
     ) -> Bool {
         prompts.append(prompt)
+        if closedByPerson {
+            ended(true)
+            return true
+        }
         var remaining = cards
         func next() {
             guard !remaining.isEmpty else {
-                ended()
+                ended(false)
                 return
             }
             let card = remaining.removeFirst()
@@ -163,7 +197,7 @@ final class PlayedCardReader: CardReading {
                 if case .again = outcome {
                     next()
                 } else {
-                    ended()
+                    ended(false)
                 }
             }
         }
