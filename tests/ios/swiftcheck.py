@@ -1843,7 +1843,7 @@ def check_strings(ios):
 FIELD_IDS = ["recoveryPassphrase", "purposeNote", "colleague", "releaseTo", "denyReason", "signatory",
              "signatoryName", "relation", "incidentKind", "incidentItem", "receiptNumber", "residentName",
              "residentKana", "residentRoom", "admittedOn", "lockerKind", "lockerName", "lockerPlace", "staffName",
-             "staffRole", "staffShift", "trainedOn", "itemResident", "itemKind", "itemLocker", "envelopeNumber",
+             "staffRole", "staffShift", "trainedOn", "trainingStaff", "trainingDate", "itemResident", "itemKind", "itemLocker", "envelopeNumber",
              "documentExpiresOn"]
 
 
@@ -1862,10 +1862,18 @@ MUTATIONS = [
      "send(.edit(field: field.id, choice: choice.value))", "edit(field:choice:)"),
     ("Sources/AzukariUI/AppModel.swift", "case .shareFile(let fileName, _, let bytes):",
      "case .shareFile(let fileName, let bytes):", "carries 3 value(s)"),
-    ("Tests/AzukariUITests/TestFacility.swift", "try createFacilityForTests(", "try createFacilityForTest(",
-     "unknown function `createFacilityForTest`"),
-    ("Tests/AzukariUITests/TestFacility.swift", "shifts: shifts, trainedOn:", "shifts: shifts, trained:",
-     "addStaff(name:roles:shifts:trained:)"),
+    ("Sources/AzukariUI/AppModel.swift", "case .tapCard(let prompt, _):", "case .tapCard(let prompt):",
+     "tapCard carries 2 value(s)"),
+    ("Sources/AzukariUI/AppFrame.swift", "cancelled: .cardCancelled)", "cancelled: .cardCanceled)",
+     "no case or static member `cardCanceled`"),
+    ("Tests/AzukariUITests/TestFacility.swift", "try foundFacilityForTests(", "try foundFacilityForTest(",
+     "unknown function `foundFacilityForTest`"),
+    ("Tests/AzukariUITests/TestFacility.swift", "administratorName: TestFacility.admin",
+     "adminName: TestFacility.admin", "foundFacilityForTests(path:facilityName:adminName:"),
+    ("Tests/AzukariUITests/TestFacility.swift", "printLabelsForTests(app: setup.app)",
+     "issueLabelSheet(app: setup.app)", "unknown function `issueLabelSheet`"),
+    ("Tests/AzukariUITests/TestFacility.swift", ".edit(field: id, value: sent)", ".edit(field: id, text: sent)",
+     "edit(field:text:)"),
     ("Tests/AzukariUITests/FacilityDayTests.swift", "$0 == .unlockWithVault", "$0 == .unlockWithVaults",
      "no case or static member `unlockWithVaults`"),
 ]
@@ -1958,6 +1966,22 @@ def self_tests(bindings, platform, view_rs, ios, test_bindings):
         hit = [f for f in found if "RustBuffer is defined in 2 C modules" in f]
         results.append(("rejects two C modules that each define RustBuffer",
                         [] if hit else [f"expected the double RustBuffer to be reported, got {found or 'none'}"]))
+    # A name both binding modules declare (a mirror type back in azukari_ffi, as before the bindings were slimmed):
+    # written without its module, it is reported.
+    with tempfile.TemporaryDirectory() as tmp:
+        doubled = pathlib.Path(tmp, "bindings")
+        shutil.copytree(bindings, doubled)
+        ffi = doubled / f"{FFI}.swift"
+        ffi.write_text(ffi.read_text() + "\npublic enum Language {\n    case ja\n    case en\n}\n")
+        fake = pathlib.Path(tmp, "ios")
+        (fake / "Sources/AzukariUI").mkdir(parents=True)
+        (fake / "Sources/AzukariUI/Mirror.swift").write_text(
+            "import azukari_ffi\n\nfunc japanese(_ language: Language) -> Bool {\n    true\n}\n")
+        found = check_bindings(fake, doubled, None, platform)[0]
+        want = "`Language` is declared by both azukari_core and azukari_ffi"
+        hit = [f for f in found if want in f]
+        results.append(("rejects a name both binding modules declare, written without its module",
+                        [] if hit else [f"expected {want!r}, got {found or 'none'}"]))
     # Parity: a screen missing on either side is reported by name.
     kinds, _ = screen_kinds(view_rs, bindings)
     with tempfile.TemporaryDirectory() as tmp:
