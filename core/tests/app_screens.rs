@@ -215,3 +215,53 @@ fn what_a_shell_sends_unasked_changes_nothing() {
     }
     assert_eq!(app.session().unwrap().store().state(), &events_before);
 }
+
+#[test]
+fn a_damaged_ledger_shows_on_every_screen_until_an_administrator_acknowledges_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, facility) = facility(dir.path());
+    // Someone edits the last event's signature in the database file.
+    let conn = rusqlite::Connection::open(dir.path().join("screens.azukari")).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER events_are_append_only_no_update;
+         UPDATE events SET signature = CAST(substr(signature, 1, length(signature) - 1) ||
+             (CASE WHEN substr(signature, -1) = x'00' THEN x'01' ELSE x'00' END) AS BLOB)
+         WHERE log_index = (SELECT max(log_index) FROM events);",
+    )
+    .unwrap();
+    drop(conn);
+    let damaged = |view: &AppView| {
+        view.notices
+            .iter()
+            .any(|n| n.kind == NoticeKind::Error && n.text.contains("損傷"))
+    };
+    let view = app.dispatch(AppEvent::UnlockWithVault).unwrap();
+    assert!(damaged(&view), "{:?}", view.notices);
+    // A caregiver sees it and cannot acknowledge it.
+    app.dispatch(AppEvent::SignIn {
+        staff: facility.handlers[0].to_string(),
+    })
+    .unwrap();
+    let view = app.dispatch(AppEvent::AcknowledgeDamage).unwrap();
+    assert!(damaged(&view));
+    app.dispatch(AppEvent::SignOut).unwrap();
+    // The administrator acknowledges it from the settings screen; the notice goes.
+    app.dispatch(AppEvent::SignIn {
+        staff: facility.admin.to_string(),
+    })
+    .unwrap();
+    let view = app
+        .dispatch(AppEvent::Open {
+            screen: ScreenKind::Settings,
+        })
+        .unwrap();
+    assert!(damaged(&view));
+    let acknowledge = view
+        .buttons()
+        .into_iter()
+        .find(|b| b.event == AppEvent::AcknowledgeDamage)
+        .cloned()
+        .expect("the administrator is offered the acknowledgement");
+    let view = app.dispatch(acknowledge.event).unwrap();
+    assert!(!damaged(&view), "{:?}", view.notices);
+}

@@ -134,6 +134,15 @@ class AppThroughBindings(unittest.TestCase):
         view = self.tap(app, "利用者を登録")
         self.assertEqual(len(self.errors(view)), 1, "an empty form is refused with a notice")
 
+        # A policy text that does not parse is refused with its problem and changes nothing.
+        policy = next(f for s in view.sections for f in s.fields if f.label == "ルール（Cedar）")
+        self.assertIn("permit", policy.value, "the policy in force is offered for editing")
+        self.fill(app, "ルール（Cedar）", "permit (principal, action, resource")
+        view = self.tap(app, "このルールに置き換える")
+        self.assertEqual(len(self.errors(view)), 1, view.notices)
+        facts = {f.label: f.value for s in view.sections for f in s.facts}
+        self.assertEqual(facts["ルール"], "既定のルール")
+
         # English mid-way: every text follows.
         view = app.dispatch(core.AppEvent.SET_LANGUAGE(core.Language.EN))
         self.assertEqual(view.language, core.Language.EN)

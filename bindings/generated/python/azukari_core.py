@@ -964,27 +964,57 @@ class FieldId(enum.Enum):
     When that training took place.
 """
     
-    ITEM_RESIDENT = 24
+    AGREEMENT_RESIDENT = 24
+    """
+    Whose paper agreement is recorded.
+"""
+    
+    AGREEMENT_SCOPE = 25
+    """
+    What a paper agreement covers.
+"""
+    
+    AGREEMENT_PIN = 26
+    """
+    Whether a paper agreement covers the PIN envelope too.
+"""
+    
+    AGREEMENT_TEXT = 27
+    """
+    A paper agreement's exact text.
+"""
+    
+    SIGNED_ON = 28
+    """
+    When a paper agreement was signed.
+"""
+    
+    POLICY_TEXT = 29
+    """
+    The facility's policy text (Cedar).
+"""
+    
+    ITEM_RESIDENT = 30
     """
     Whose new item.
 """
     
-    ITEM_KIND = 25
+    ITEM_KIND = 31
     """
     What the new item is.
 """
     
-    ITEM_LOCKER = 26
+    ITEM_LOCKER = 32
     """
     Where the new item is kept.
 """
     
-    ENVELOPE_NUMBER = 27
+    ENVELOPE_NUMBER = 33
     """
     The number printed on a PIN envelope (never the PIN).
 """
     
-    DOCUMENT_EXPIRES_ON = 28
+    DOCUMENT_EXPIRES_ON = 34
     """
     The expiry printed on a document.
 """
@@ -1044,14 +1074,26 @@ class _UniffiFfiConverterTypeFieldId(_UniffiConverterRustBuffer):
         if variant == 24:
             return FieldId.TRAINING_DATE
         if variant == 25:
-            return FieldId.ITEM_RESIDENT
+            return FieldId.AGREEMENT_RESIDENT
         if variant == 26:
-            return FieldId.ITEM_KIND
+            return FieldId.AGREEMENT_SCOPE
         if variant == 27:
-            return FieldId.ITEM_LOCKER
+            return FieldId.AGREEMENT_PIN
         if variant == 28:
-            return FieldId.ENVELOPE_NUMBER
+            return FieldId.AGREEMENT_TEXT
         if variant == 29:
+            return FieldId.SIGNED_ON
+        if variant == 30:
+            return FieldId.POLICY_TEXT
+        if variant == 31:
+            return FieldId.ITEM_RESIDENT
+        if variant == 32:
+            return FieldId.ITEM_KIND
+        if variant == 33:
+            return FieldId.ITEM_LOCKER
+        if variant == 34:
+            return FieldId.ENVELOPE_NUMBER
+        if variant == 35:
             return FieldId.DOCUMENT_EXPIRES_ON
         raise InternalError("Raw enum value doesn't match any cases")
 
@@ -1104,6 +1146,18 @@ class _UniffiFfiConverterTypeFieldId(_UniffiConverterRustBuffer):
         if value == FieldId.TRAINING_STAFF:
             return
         if value == FieldId.TRAINING_DATE:
+            return
+        if value == FieldId.AGREEMENT_RESIDENT:
+            return
+        if value == FieldId.AGREEMENT_SCOPE:
+            return
+        if value == FieldId.AGREEMENT_PIN:
+            return
+        if value == FieldId.AGREEMENT_TEXT:
+            return
+        if value == FieldId.SIGNED_ON:
+            return
+        if value == FieldId.POLICY_TEXT:
             return
         if value == FieldId.ITEM_RESIDENT:
             return
@@ -1167,16 +1221,28 @@ class _UniffiFfiConverterTypeFieldId(_UniffiConverterRustBuffer):
             buf.write_i32(23)
         if value == FieldId.TRAINING_DATE:
             buf.write_i32(24)
-        if value == FieldId.ITEM_RESIDENT:
+        if value == FieldId.AGREEMENT_RESIDENT:
             buf.write_i32(25)
-        if value == FieldId.ITEM_KIND:
+        if value == FieldId.AGREEMENT_SCOPE:
             buf.write_i32(26)
-        if value == FieldId.ITEM_LOCKER:
+        if value == FieldId.AGREEMENT_PIN:
             buf.write_i32(27)
-        if value == FieldId.ENVELOPE_NUMBER:
+        if value == FieldId.AGREEMENT_TEXT:
             buf.write_i32(28)
-        if value == FieldId.DOCUMENT_EXPIRES_ON:
+        if value == FieldId.SIGNED_ON:
             buf.write_i32(29)
+        if value == FieldId.POLICY_TEXT:
+            buf.write_i32(30)
+        if value == FieldId.ITEM_RESIDENT:
+            buf.write_i32(31)
+        if value == FieldId.ITEM_KIND:
+            buf.write_i32(32)
+        if value == FieldId.ITEM_LOCKER:
+            buf.write_i32(33)
+        if value == FieldId.ENVELOPE_NUMBER:
+            buf.write_i32(34)
+        if value == FieldId.DOCUMENT_EXPIRES_ON:
+            buf.write_i32(35)
 
 
 
@@ -2451,6 +2517,50 @@ class AppEvent:
             return True
 
     @dataclass
+    class RECORD_PAPER_AGREEMENT:
+        """
+        Record the paper custody agreement entered.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "AppEvent.RECORD_PAPER_AGREEMENT()".format()
+        def __eq__(self, other):
+            if not isinstance(other, AppEvent):
+                return NotImplemented
+            if not other.is_RECORD_PAPER_AGREEMENT():
+                return False
+            return True
+
+    @dataclass
+    class REPLACE_POLICY:
+        """
+        Replace the facility's policy with the text entered.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "AppEvent.REPLACE_POLICY()".format()
+        def __eq__(self, other):
+            if not isinstance(other, AppEvent):
+                return NotImplemented
+            if not other.is_REPLACE_POLICY():
+                return False
+            return True
+
+    @dataclass
     class ISSUE_LABELS:
         """
         Issue a new QR label for every locker, as a sheet to print.
@@ -2491,6 +2601,29 @@ class AppEvent:
             if not isinstance(other, AppEvent):
                 return NotImplemented
             if not other.is_SYNC_NOW():
+                return False
+            return True
+
+    @dataclass
+    class ACKNOWLEDGE_DAMAGE:
+        """
+        An administrator acknowledges the damage found in this device's ledger (it records again; restore the
+        device from the hub as soon as possible).
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "AppEvent.ACKNOWLEDGE_DAMAGE()".format()
+        def __eq__(self, other):
+            if not isinstance(other, AppEvent):
+                return NotImplemented
+            if not other.is_ACKNOWLEDGE_DAMAGE():
                 return False
             return True
 
@@ -2734,6 +2867,14 @@ class AppEvent:
         return isinstance(self, AppEvent.RECORD_TRAINING)
     def is_record_training(self) -> bool:
         return isinstance(self, AppEvent.RECORD_TRAINING)
+    def is_RECORD_PAPER_AGREEMENT(self) -> bool:
+        return isinstance(self, AppEvent.RECORD_PAPER_AGREEMENT)
+    def is_record_paper_agreement(self) -> bool:
+        return isinstance(self, AppEvent.RECORD_PAPER_AGREEMENT)
+    def is_REPLACE_POLICY(self) -> bool:
+        return isinstance(self, AppEvent.REPLACE_POLICY)
+    def is_replace_policy(self) -> bool:
+        return isinstance(self, AppEvent.REPLACE_POLICY)
     def is_ISSUE_LABELS(self) -> bool:
         return isinstance(self, AppEvent.ISSUE_LABELS)
     def is_issue_labels(self) -> bool:
@@ -2742,6 +2883,10 @@ class AppEvent:
         return isinstance(self, AppEvent.SYNC_NOW)
     def is_sync_now(self) -> bool:
         return isinstance(self, AppEvent.SYNC_NOW)
+    def is_ACKNOWLEDGE_DAMAGE(self) -> bool:
+        return isinstance(self, AppEvent.ACKNOWLEDGE_DAMAGE)
+    def is_acknowledge_damage(self) -> bool:
+        return isinstance(self, AppEvent.ACKNOWLEDGE_DAMAGE)
     def is_EXPORT_LEDGER(self) -> bool:
         return isinstance(self, AppEvent.EXPORT_LEDGER)
     def is_export_ledger(self) -> bool:
@@ -2803,8 +2948,11 @@ AppEvent.REGISTER_LOCKER = type("AppEvent.REGISTER_LOCKER", (AppEvent.REGISTER_L
 AppEvent.ADD_STAFF = type("AppEvent.ADD_STAFF", (AppEvent.ADD_STAFF, AppEvent,), {})  # type: ignore
 AppEvent.REGISTER_ITEM = type("AppEvent.REGISTER_ITEM", (AppEvent.REGISTER_ITEM, AppEvent,), {})  # type: ignore
 AppEvent.RECORD_TRAINING = type("AppEvent.RECORD_TRAINING", (AppEvent.RECORD_TRAINING, AppEvent,), {})  # type: ignore
+AppEvent.RECORD_PAPER_AGREEMENT = type("AppEvent.RECORD_PAPER_AGREEMENT", (AppEvent.RECORD_PAPER_AGREEMENT, AppEvent,), {})  # type: ignore
+AppEvent.REPLACE_POLICY = type("AppEvent.REPLACE_POLICY", (AppEvent.REPLACE_POLICY, AppEvent,), {})  # type: ignore
 AppEvent.ISSUE_LABELS = type("AppEvent.ISSUE_LABELS", (AppEvent.ISSUE_LABELS, AppEvent,), {})  # type: ignore
 AppEvent.SYNC_NOW = type("AppEvent.SYNC_NOW", (AppEvent.SYNC_NOW, AppEvent,), {})  # type: ignore
+AppEvent.ACKNOWLEDGE_DAMAGE = type("AppEvent.ACKNOWLEDGE_DAMAGE", (AppEvent.ACKNOWLEDGE_DAMAGE, AppEvent,), {})  # type: ignore
 AppEvent.EXPORT_LEDGER = type("AppEvent.EXPORT_LEDGER", (AppEvent.EXPORT_LEDGER, AppEvent,), {})  # type: ignore
 AppEvent.FILE_SHARED = type("AppEvent.FILE_SHARED", (AppEvent.FILE_SHARED, AppEvent,), {})  # type: ignore
 
@@ -2979,15 +3127,24 @@ class _UniffiFfiConverterTypeAppEvent(_UniffiConverterRustBuffer):
             return AppEvent.RECORD_TRAINING(
             )
         if variant == 49:
-            return AppEvent.ISSUE_LABELS(
+            return AppEvent.RECORD_PAPER_AGREEMENT(
             )
         if variant == 50:
-            return AppEvent.SYNC_NOW(
+            return AppEvent.REPLACE_POLICY(
             )
         if variant == 51:
-            return AppEvent.EXPORT_LEDGER(
+            return AppEvent.ISSUE_LABELS(
             )
         if variant == 52:
+            return AppEvent.SYNC_NOW(
+            )
+        if variant == 53:
+            return AppEvent.ACKNOWLEDGE_DAMAGE(
+            )
+        if variant == 54:
+            return AppEvent.EXPORT_LEDGER(
+            )
+        if variant == 55:
             return AppEvent.FILE_SHARED(
             )
         raise InternalError("Raw enum value doesn't match any cases")
@@ -3109,9 +3266,15 @@ class _UniffiFfiConverterTypeAppEvent(_UniffiConverterRustBuffer):
             return
         if value.is_RECORD_TRAINING():
             return
+        if value.is_RECORD_PAPER_AGREEMENT():
+            return
+        if value.is_REPLACE_POLICY():
+            return
         if value.is_ISSUE_LABELS():
             return
         if value.is_SYNC_NOW():
+            return
+        if value.is_ACKNOWLEDGE_DAMAGE():
             return
         if value.is_EXPORT_LEDGER():
             return
@@ -3236,14 +3399,20 @@ class _UniffiFfiConverterTypeAppEvent(_UniffiConverterRustBuffer):
             buf.write_i32(47)
         if value.is_RECORD_TRAINING():
             buf.write_i32(48)
-        if value.is_ISSUE_LABELS():
+        if value.is_RECORD_PAPER_AGREEMENT():
             buf.write_i32(49)
-        if value.is_SYNC_NOW():
+        if value.is_REPLACE_POLICY():
             buf.write_i32(50)
-        if value.is_EXPORT_LEDGER():
+        if value.is_ISSUE_LABELS():
             buf.write_i32(51)
-        if value.is_FILE_SHARED():
+        if value.is_SYNC_NOW():
             buf.write_i32(52)
+        if value.is_ACKNOWLEDGE_DAMAGE():
+            buf.write_i32(53)
+        if value.is_EXPORT_LEDGER():
+            buf.write_i32(54)
+        if value.is_FILE_SHARED():
+            buf.write_i32(55)
 
 
 

@@ -1781,6 +1781,14 @@ public enum AppEvent: Equatable, Hashable {
      */
     case recordTraining
     /**
+     * Record the paper custody agreement entered.
+     */
+    case recordPaperAgreement
+    /**
+     * Replace the facility's policy with the text entered.
+     */
+    case replacePolicy
+    /**
      * Issue a new QR label for every locker, as a sheet to print.
      */
     case issueLabels
@@ -1788,6 +1796,11 @@ public enum AppEvent: Equatable, Hashable {
      * Sync with the hub now.
      */
     case syncNow
+    /**
+     * An administrator acknowledges the damage found in this device's ledger (it records again; restore the
+     * device from the hub as soon as possible).
+     */
+    case acknowledgeDamage
     /**
      * Export the ledger (管理簿) as CSV.
      */
@@ -1931,13 +1944,19 @@ public struct FfiConverterTypeAppEvent: FfiConverterRustBuffer {
         
         case 48: return .recordTraining
         
-        case 49: return .issueLabels
+        case 49: return .recordPaperAgreement
         
-        case 50: return .syncNow
+        case 50: return .replacePolicy
         
-        case 51: return .exportLedger
+        case 51: return .issueLabels
         
-        case 52: return .fileShared
+        case 52: return .syncNow
+        
+        case 53: return .acknowledgeDamage
+        
+        case 54: return .exportLedger
+        
+        case 55: return .fileShared
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2158,20 +2177,32 @@ public struct FfiConverterTypeAppEvent: FfiConverterRustBuffer {
             writeInt(&buf, Int32(48))
         
         
-        case .issueLabels:
+        case .recordPaperAgreement:
             writeInt(&buf, Int32(49))
         
         
-        case .syncNow:
+        case .replacePolicy:
             writeInt(&buf, Int32(50))
         
         
-        case .exportLedger:
+        case .issueLabels:
             writeInt(&buf, Int32(51))
         
         
-        case .fileShared:
+        case .syncNow:
             writeInt(&buf, Int32(52))
+        
+        
+        case .acknowledgeDamage:
+            writeInt(&buf, Int32(53))
+        
+        
+        case .exportLedger:
+            writeInt(&buf, Int32(54))
+        
+        
+        case .fileShared:
+            writeInt(&buf, Int32(55))
         
         }
     }
@@ -2382,6 +2413,30 @@ public enum FieldId: Equatable, Hashable {
      */
     case trainingDate
     /**
+     * Whose paper agreement is recorded.
+     */
+    case agreementResident
+    /**
+     * What a paper agreement covers.
+     */
+    case agreementScope
+    /**
+     * Whether a paper agreement covers the PIN envelope too.
+     */
+    case agreementPin
+    /**
+     * A paper agreement's exact text.
+     */
+    case agreementText
+    /**
+     * When a paper agreement was signed.
+     */
+    case signedOn
+    /**
+     * The facility's policy text (Cedar).
+     */
+    case policyText
+    /**
      * Whose new item.
      */
     case itemResident
@@ -2470,15 +2525,27 @@ public struct FfiConverterTypeFieldId: FfiConverterRustBuffer {
         
         case 24: return .trainingDate
         
-        case 25: return .itemResident
+        case 25: return .agreementResident
         
-        case 26: return .itemKind
+        case 26: return .agreementScope
         
-        case 27: return .itemLocker
+        case 27: return .agreementPin
         
-        case 28: return .envelopeNumber
+        case 28: return .agreementText
         
-        case 29: return .documentExpiresOn
+        case 29: return .signedOn
+        
+        case 30: return .policyText
+        
+        case 31: return .itemResident
+        
+        case 32: return .itemKind
+        
+        case 33: return .itemLocker
+        
+        case 34: return .envelopeNumber
+        
+        case 35: return .documentExpiresOn
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2584,24 +2651,48 @@ public struct FfiConverterTypeFieldId: FfiConverterRustBuffer {
             writeInt(&buf, Int32(24))
         
         
-        case .itemResident:
+        case .agreementResident:
             writeInt(&buf, Int32(25))
         
         
-        case .itemKind:
+        case .agreementScope:
             writeInt(&buf, Int32(26))
         
         
-        case .itemLocker:
+        case .agreementPin:
             writeInt(&buf, Int32(27))
         
         
-        case .envelopeNumber:
+        case .agreementText:
             writeInt(&buf, Int32(28))
         
         
-        case .documentExpiresOn:
+        case .signedOn:
             writeInt(&buf, Int32(29))
+        
+        
+        case .policyText:
+            writeInt(&buf, Int32(30))
+        
+        
+        case .itemResident:
+            writeInt(&buf, Int32(31))
+        
+        
+        case .itemKind:
+            writeInt(&buf, Int32(32))
+        
+        
+        case .itemLocker:
+            writeInt(&buf, Int32(33))
+        
+        
+        case .envelopeNumber:
+            writeInt(&buf, Int32(34))
+        
+        
+        case .documentExpiresOn:
+            writeInt(&buf, Int32(35))
         
         }
     }

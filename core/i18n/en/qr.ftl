@@ -1,8 +1,8 @@
 # Locker labels (QR)
 qr-error-not-a-label = This is not an Azukari locker label. Scan the QR code on the label of a locker.
 qr-error-truncated = Only part of the QR code was read. Hold the phone so the whole label is on the screen and scan again.
-qr-error-unsupported-version = This app does not support this label format (version { $version }). Update the app.
-qr-error-other-facility = This label belongs to another facility. Scan one of this facility's locker labels.
+qr-error-unsupported-version = This label's format (version { $version }) cannot be read. Update the app; if it is up to date, the label may be damaged: print it again.
+qr-error-other-facility = This is not one of this facility's labels: it belongs to another facility, or it is damaged. Scan this facility's locker label, and print it again if it is damaged.
 qr-error-tampered = The label's signature does not match: it may have been altered or forged. Do not use it and tell a supervisor.
 qr-error-revoked = This label (No. { $serial }) has been revoked. Ask a supervisor to put up a new label.
 qr-error-superseded = This is an old label (No. { $serial }); the label in use is No. { $current }. Remove the old label and scan the new one.

@@ -58,6 +58,18 @@ pub enum FieldId {
     TrainingStaff,
     /// When that training took place.
     TrainingDate,
+    /// Whose paper agreement is recorded.
+    AgreementResident,
+    /// What a paper agreement covers.
+    AgreementScope,
+    /// Whether a paper agreement covers the PIN envelope too.
+    AgreementPin,
+    /// A paper agreement's exact text.
+    AgreementText,
+    /// When a paper agreement was signed.
+    SignedOn,
+    /// The facility's policy text (Cedar).
+    PolicyText,
     /// Whose new item.
     ItemResident,
     /// What the new item is.
@@ -226,10 +238,17 @@ pub enum AppEvent {
     RegisterItem,
     /// Record the compliance training entered.
     RecordTraining,
+    /// Record the paper custody agreement entered.
+    RecordPaperAgreement,
+    /// Replace the facility's policy with the text entered.
+    ReplacePolicy,
     /// Issue a new QR label for every locker, as a sheet to print.
     IssueLabels,
     /// Sync with the hub now.
     SyncNow,
+    /// An administrator acknowledges the damage found in this device's ledger (it records again; restore the
+    /// device from the hub as soon as possible).
+    AcknowledgeDamage,
     /// Export the ledger (管理簿) as CSV.
     ExportLedger,
     /// The file asked for was shared, saved or printed (or the person closed the sheet).

@@ -267,6 +267,17 @@ impl App {
         match result {
             Ok(report) => {
                 self.sync.last_success = Some(now);
+                if let Some(warning) = report.clock_warning {
+                    let minutes = (warning.offset_ms.saturating_abs() + 30_000) / 60_000;
+                    let id = if warning.offset_ms > 0 {
+                        "app-clock-ahead"
+                    } else {
+                        "app-clock-behind"
+                    };
+                    self.said.push(Said::new(NoticeKind::Warning, |locale| {
+                        catalog(locale).format(id, &[("minutes", Arg::from(minutes))])
+                    }));
+                }
                 let (pushed, pulled) = (report.pushed as i64, report.pulled as i64);
                 self.sync.last = Some(Said::new(NoticeKind::Info, |locale| {
                     catalog(locale).format(

@@ -508,6 +508,66 @@ impl App {
                     None => self.say(NoticeKind::Error, "app-choose-staff"),
                 }
             }
+            AppEvent::RecordPaperAgreement => {
+                let resident = self
+                    .fields
+                    .get(&FieldId::AgreementResident)
+                    .and_then(|t| ResidentId::parse(t).ok());
+                let signatory = self
+                    .fields
+                    .get(&FieldId::Signatory)
+                    .and_then(|t| parse_code::<Signatory>(t));
+                let items = self
+                    .fields
+                    .get(&FieldId::AgreementScope)
+                    .and_then(|t| parse_code::<Vec<crate::model::ItemCategory>>(t));
+                match (resident, signatory, items) {
+                    (Some(resident), Some(signatory), Some(items)) => {
+                        let form = crate::flows::setup::AgreementForm {
+                            resident,
+                            signatory,
+                            signatory_name: self.field(FieldId::SignatoryName),
+                            relation: self.field(FieldId::Relation),
+                            items,
+                            pin_envelope: self.field(FieldId::AgreementPin) == "true",
+                            text: self.field(FieldId::AgreementText),
+                            signed_on: self.field(FieldId::SignedOn),
+                        };
+                        self.setup(
+                            SetupIntent::RecordPaperAgreement(form),
+                            &[
+                                FieldId::AgreementResident,
+                                FieldId::Signatory,
+                                FieldId::SignatoryName,
+                                FieldId::Relation,
+                                FieldId::AgreementScope,
+                                FieldId::AgreementPin,
+                                FieldId::AgreementText,
+                                FieldId::SignedOn,
+                            ],
+                        )?;
+                    }
+                    _ => self.say(NoticeKind::Error, "app-agreement-form-incomplete"),
+                }
+            }
+            AppEvent::ReplacePolicy => {
+                let text = self.field(FieldId::PolicyText);
+                self.setup(SetupIntent::ReplacePolicy { text }, &[FieldId::PolicyText])?;
+            }
+            AppEvent::AcknowledgeDamage => {
+                let admin = self
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.actor().ok())
+                    .is_some_and(|a| a.has_role(crate::model::Role::Admin));
+                match self.session.as_mut() {
+                    Some(session) if admin && session.store().damage().is_some() => {
+                        session.store_mut().acknowledge_damage()?;
+                        self.say(NoticeKind::Warning, "app-damage-acknowledged");
+                    }
+                    _ => self.say(NoticeKind::Error, "app-not-allowed"),
+                }
+            }
             AppEvent::IssueLabels => self.issue_labels()?,
             AppEvent::SyncNow => {
                 if self.signed_in() {

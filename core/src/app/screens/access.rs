@@ -208,7 +208,17 @@ pub(in crate::app) fn home(session: &Session, badges: &[crate::app::view::Badge]
         entry.badge = badges.iter().find(|b| b.screen == screen).map(|b| b.count);
         entry
     };
-    let mut sections = vec![Section {
+    // The scan comes first: it is what a caregiver in a hurry opens the app for.
+    let scan = Section {
+        buttons: vec![button_id(
+            catalog,
+            "app-scan-label",
+            AppEvent::ScanLabel,
+            ButtonStyle::Primary,
+        )],
+        ..Section::default()
+    };
+    let mut caregiving = Section {
         title: Some(catalog.text("app-home-caregiving")),
         rows: vec![
             entry(
@@ -222,14 +232,17 @@ pub(in crate::app) fn home(session: &Session, badges: &[crate::app::view::Badge]
                 "app-home-my-requests-hint",
             ),
         ],
-        buttons: vec![button_id(
-            catalog,
-            "app-scan-label",
-            AppEvent::ScanLabel,
-            ButtonStyle::Primary,
-        )],
         ..Section::default()
-    }];
+    };
+    // Anyone may have to report a lost card; it sits with the supervisor's work only for those who do it.
+    if can.incident && !can.supervise {
+        caregiving.rows.push(entry(
+            ScreenKind::Incident,
+            "app-screen-incident",
+            "app-home-incident-hint",
+        ));
+    }
+    let mut sections = vec![scan, caregiving];
     let mut supervision = Vec::new();
     if can.approve {
         supervision.push(entry(
@@ -257,7 +270,7 @@ pub(in crate::app) fn home(session: &Session, badges: &[crate::app::view::Badge]
             "app-home-audit-hint",
         ));
     }
-    if can.incident {
+    if can.incident && can.supervise {
         supervision.push(entry(
             ScreenKind::Incident,
             "app-screen-incident",
@@ -364,20 +377,34 @@ pub(in crate::app) fn settings(app: &App, session: &Session) -> Screen {
                 app.label_host.clone(),
             ),
         ],
-        buttons: vec![
-            button_id(
-                catalog,
-                "app-sign-out",
-                AppEvent::SignOut,
-                ButtonStyle::Secondary,
-            ),
-            button_id(
-                catalog,
-                "app-lock",
-                AppEvent::Lock,
-                ButtonStyle::Destructive,
-            ),
-        ],
+        buttons: {
+            let mut buttons = vec![
+                button_id(
+                    catalog,
+                    "app-sign-out",
+                    AppEvent::SignOut,
+                    ButtonStyle::Secondary,
+                ),
+                button_id(
+                    catalog,
+                    "app-lock",
+                    AppEvent::Lock,
+                    ButtonStyle::Destructive,
+                ),
+            ];
+            let admin = session
+                .actor()
+                .is_ok_and(|a| a.has_role(crate::model::Role::Admin));
+            if admin && store.damage().is_some_and(|d| !d.acknowledged) {
+                buttons.push(button_id(
+                    catalog,
+                    "app-acknowledge-damage",
+                    AppEvent::AcknowledgeDamage,
+                    ButtonStyle::Destructive,
+                ));
+            }
+            buttons
+        },
         ..Section::default()
     };
     Screen::new(

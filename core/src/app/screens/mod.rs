@@ -109,6 +109,24 @@ pub(super) fn build(app: &App) -> AppView {
     if let (Some(session), ScreenKind::Home) = (app.session.as_ref(), shown) {
         notices.extend(access::home_notices(session));
     }
+    // A damaged ledger is shown on every screen until an administrator acknowledges it.
+    if let Some(damage) = app.session.as_ref().and_then(|s| s.store().damage())
+        && !damage.acknowledged
+    {
+        notices.insert(
+            0,
+            Notice {
+                kind: crate::flows::NoticeKind::Error,
+                text: catalog.format(
+                    "app-store-damaged",
+                    &[(
+                        "index",
+                        crate::i18n::Arg::from(i64::try_from(damage.log_index).unwrap_or(i64::MAX)),
+                    )],
+                ),
+            },
+        );
+    }
     AppView {
         screen: shown,
         title: screen.title,

@@ -456,7 +456,7 @@ pub(in crate::app) fn setup(app: &App, session: &Session) -> Screen {
                 app,
                 FieldId::DocumentExpiresOn,
                 l.document_expires_on.clone(),
-                date_hint,
+                date_hint.clone(),
                 false,
                 FieldKind::Date,
             ),
@@ -469,7 +469,125 @@ pub(in crate::app) fn setup(app: &App, session: &Session) -> Screen {
         )],
         ..Section::default()
     };
-    let mut sections = vec![residents, lockers, staff, training, items];
+    let scope_sets: Vec<(String, String)> = [
+        vec![ItemCategory::MynaCard],
+        vec![ItemCategory::MynaCard, ItemCategory::EligibilityCertificate],
+        vec![
+            ItemCategory::MynaCard,
+            ItemCategory::EligibilityCertificate,
+            ItemCategory::EligibilityNotice,
+            ItemCategory::CareInsuranceCard,
+        ],
+    ]
+    .into_iter()
+    .map(|items| {
+        let label = items
+            .iter()
+            .map(|c| kind_label(*c))
+            .collect::<Vec<_>>()
+            .join(catalog.text("app-list-separator").as_str());
+        (code(&items), label)
+    })
+    .collect();
+    let paper = Section {
+        title: Some(l.agreements.clone()),
+        paragraphs: vec![l.agreement_hint.clone()],
+        fields: vec![
+            field(
+                app,
+                FieldId::AgreementResident,
+                l.resident.clone(),
+                None,
+                true,
+                choices(
+                    view.residents
+                        .iter()
+                        .map(|r| (r.id.to_string(), r.name.clone())),
+                ),
+            ),
+            field(
+                app,
+                FieldId::Signatory,
+                l.signatory.clone(),
+                None,
+                true,
+                choices(
+                    view.signatories
+                        .iter()
+                        .map(|c| (code(&c.value), c.label.clone())),
+                ),
+            ),
+            text(FieldId::SignatoryName, &l.signatory_name, true),
+            text(FieldId::Relation, &l.relation, true),
+            field(
+                app,
+                FieldId::AgreementScope,
+                l.scope.clone(),
+                None,
+                true,
+                choices(scope_sets),
+            ),
+            field(
+                app,
+                FieldId::AgreementPin,
+                l.pin_scope.clone(),
+                None,
+                true,
+                choices([
+                    ("false".to_string(), catalog.text("app-no")),
+                    ("true".to_string(), catalog.text("app-yes")),
+                ]),
+            ),
+            field(
+                app,
+                FieldId::AgreementText,
+                l.agreement_text.clone(),
+                None,
+                true,
+                FieldKind::MultiLine,
+            ),
+            field(
+                app,
+                FieldId::SignedOn,
+                l.signed_on.clone(),
+                date_hint.clone(),
+                false,
+                FieldKind::Date,
+            ),
+        ],
+        buttons: vec![button_id(
+            catalog,
+            "app-setup-record-agreement",
+            AppEvent::RecordPaperAgreement,
+            ButtonStyle::Primary,
+        )],
+        ..Section::default()
+    };
+    let mut policy_field = field(
+        app,
+        FieldId::PolicyText,
+        l.policy_text.clone(),
+        None,
+        true,
+        FieldKind::MultiLine,
+    );
+    if !app.fields.contains_key(&FieldId::PolicyText) {
+        // The policy in force, to edit.
+        policy_field.value = view.policy_text.clone();
+    }
+    let policy = Section {
+        title: Some(l.policy.clone()),
+        facts: vec![fact(l.policy.clone(), view.policy_label.clone())],
+        fields: vec![policy_field],
+        buttons: vec![button_id(
+            catalog,
+            "app-setup-replace-policy",
+            AppEvent::ReplacePolicy,
+            ButtonStyle::Destructive,
+        )],
+        ..Section::default()
+    };
+    let mut sections = vec![residents, lockers, staff, training, items, paper, policy];
     if !view.can_register {
         // Training is recorded by anyone who may (the flow refuses one's own); the registers are the admin's.
         for section in sections
@@ -482,12 +600,16 @@ pub(in crate::app) fn setup(app: &App, session: &Session) -> Screen {
     }
     let mut screen = Screen::new(view.title, sections);
     screen.notices.extend(view.notice);
-    screen
-        .notices
-        .extend(view.reasons.iter().map(|r| crate::flows::Notice {
-            kind: crate::flows::NoticeKind::Error,
-            text: format!("{} ({})", r.text, r.cites),
-        }));
+    // The refusal's notice already words the rules' reasons; what each enforces is listed under it.
+    if !view.reasons.is_empty() {
+        screen.sections.insert(
+            0,
+            Section {
+                rows: view.reasons.iter().map(super::reason_row).collect(),
+                ..Section::default()
+            },
+        );
+    }
     screen
 }
 

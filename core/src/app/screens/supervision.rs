@@ -57,14 +57,19 @@ pub(in crate::app) fn approvals(app: &App, session: &Session) -> Screen {
         paragraphs: vec![view.summary.clone()],
         rows,
         empty: Some(catalog.text("app-approvals-empty")),
-        fields: vec![field(
-            app,
-            FieldId::DenyReason,
-            catalog.text("app-field-deny-reason"),
-            Some(catalog.text("app-field-deny-reason-hint")),
-            false,
-            FieldKind::Text,
-        )],
+        // A reason is asked for only when there is something to deny.
+        fields: if view.requests.is_empty() {
+            Vec::new()
+        } else {
+            vec![field(
+                app,
+                FieldId::DenyReason,
+                catalog.text("app-field-deny-reason"),
+                Some(catalog.text("app-field-deny-reason-hint")),
+                false,
+                FieldKind::Text,
+            )]
+        },
         ..Section::default()
     };
     let mut screen = Screen::new(view.title, vec![list]);

@@ -2155,6 +2155,18 @@ sealed class AppEvent {
     
     
     /**
+     * Record the paper custody agreement entered.
+     */
+    object RecordPaperAgreement : AppEvent()
+    
+    
+    /**
+     * Replace the facility's policy with the text entered.
+     */
+    object ReplacePolicy : AppEvent()
+    
+    
+    /**
      * Issue a new QR label for every locker, as a sheet to print.
      */
     object IssueLabels : AppEvent()
@@ -2164,6 +2176,13 @@ sealed class AppEvent {
      * Sync with the hub now.
      */
     object SyncNow : AppEvent()
+    
+    
+    /**
+     * An administrator acknowledges the damage found in this device's ledger (it records again; restore the
+     * device from the hub as soon as possible).
+     */
+    object AcknowledgeDamage : AppEvent()
     
     
     /**
@@ -2279,10 +2298,13 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
             46 -> AppEvent.AddStaff
             47 -> AppEvent.RegisterItem
             48 -> AppEvent.RecordTraining
-            49 -> AppEvent.IssueLabels
-            50 -> AppEvent.SyncNow
-            51 -> AppEvent.ExportLedger
-            52 -> AppEvent.FileShared
+            49 -> AppEvent.RecordPaperAgreement
+            50 -> AppEvent.ReplacePolicy
+            51 -> AppEvent.IssueLabels
+            52 -> AppEvent.SyncNow
+            53 -> AppEvent.AcknowledgeDamage
+            54 -> AppEvent.ExportLedger
+            55 -> AppEvent.FileShared
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -2595,6 +2617,18 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
                 4UL
             )
         }
+        is AppEvent.RecordPaperAgreement -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is AppEvent.ReplacePolicy -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
         is AppEvent.IssueLabels -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
@@ -2602,6 +2636,12 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
             )
         }
         is AppEvent.SyncNow -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is AppEvent.AcknowledgeDamage -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
@@ -2834,20 +2874,32 @@ public object FfiConverterTypeAppEvent : FfiConverterRustBuffer<AppEvent>{
                 buf.putInt(48)
                 Unit
             }
-            is AppEvent.IssueLabels -> {
+            is AppEvent.RecordPaperAgreement -> {
                 buf.putInt(49)
                 Unit
             }
-            is AppEvent.SyncNow -> {
+            is AppEvent.ReplacePolicy -> {
                 buf.putInt(50)
                 Unit
             }
-            is AppEvent.ExportLedger -> {
+            is AppEvent.IssueLabels -> {
                 buf.putInt(51)
                 Unit
             }
-            is AppEvent.FileShared -> {
+            is AppEvent.SyncNow -> {
                 buf.putInt(52)
+                Unit
+            }
+            is AppEvent.AcknowledgeDamage -> {
+                buf.putInt(53)
+                Unit
+            }
+            is AppEvent.ExportLedger -> {
+                buf.putInt(54)
+                Unit
+            }
+            is AppEvent.FileShared -> {
+                buf.putInt(55)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -3007,6 +3059,30 @@ enum class FieldId {
      * When that training took place.
      */
     TRAINING_DATE,
+    /**
+     * Whose paper agreement is recorded.
+     */
+    AGREEMENT_RESIDENT,
+    /**
+     * What a paper agreement covers.
+     */
+    AGREEMENT_SCOPE,
+    /**
+     * Whether a paper agreement covers the PIN envelope too.
+     */
+    AGREEMENT_PIN,
+    /**
+     * A paper agreement's exact text.
+     */
+    AGREEMENT_TEXT,
+    /**
+     * When a paper agreement was signed.
+     */
+    SIGNED_ON,
+    /**
+     * The facility's policy text (Cedar).
+     */
+    POLICY_TEXT,
     /**
      * Whose new item.
      */
