@@ -74,7 +74,6 @@ app-fact-locker = Locker
 app-fact-item = Item
 app-fact-resident = Resident
 app-fact-card = Card
-app-fact-as-of = As of
 app-fact-showing = Showing
 app-fact-incident-kind = What happened
 app-fact-opened = Opened

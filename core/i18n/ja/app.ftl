@@ -74,7 +74,6 @@ app-fact-locker = ロッカー
 app-fact-item = 預かり品
 app-fact-resident = 利用者
 app-fact-card = カード
-app-fact-as-of = 時点
 app-fact-showing = 表示
 app-fact-incident-kind = 内容
 app-fact-opened = 発生

@@ -82,11 +82,12 @@ pub(in crate::app) fn board(app: &App, session: &Session) -> Screen {
     let catalog = session.catalog();
     let view = app.flows.board.view(session);
     let summary = Section {
-        paragraphs: vec![view.summary.clone()],
-        facts: vec![
-            fact(catalog.text("app-fact-as-of"), view.as_of.clone()),
-            fact(catalog.text("app-fact-showing"), view.filter_label.clone()),
-        ],
+        // "2026年11月24日（令和8年） 10:00 現在" says what it is without a label of its own.
+        paragraphs: vec![view.summary.clone(), view.as_of.clone()],
+        facts: vec![fact(
+            catalog.text("app-fact-showing"),
+            view.filter_label.clone(),
+        )],
         buttons: vec![button_id(
             catalog,
             "app-show-all",
