@@ -265,3 +265,72 @@ fn a_damaged_ledger_shows_on_every_screen_until_an_administrator_acknowledges_it
     let view = app.dispatch(acknowledge.event).unwrap();
     assert!(!damaged(&view), "{:?}", view.notices);
 }
+
+/// A hub that cannot be reached.
+struct Offline;
+
+impl azukari_core::sync::HubTransport for Offline {
+    fn push(
+        &self,
+        _: &azukari_core::sync::protocol::PushRequest,
+        _: &azukari_core::sync::RequestAuth,
+    ) -> Result<azukari_core::sync::protocol::PushResponse, azukari_core::sync::TransportError>
+    {
+        Err(azukari_core::sync::TransportError::Unreachable(
+            "offline".into(),
+        ))
+    }
+
+    fn pull(
+        &self,
+        _: &azukari_core::sync::protocol::PullRequest,
+        _: &azukari_core::sync::RequestAuth,
+    ) -> Result<azukari_core::sync::protocol::PullResponse, azukari_core::sync::TransportError>
+    {
+        Err(azukari_core::sync::TransportError::Unreachable(
+            "offline".into(),
+        ))
+    }
+}
+
+#[test]
+fn an_old_event_edited_is_found_by_the_background_check_and_stops_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut test = TestStore::create(dir.path(), "old").unwrap();
+    let facility = demo::seed(&mut test.store, 20).unwrap();
+    let events = test.store.events().unwrap().len() as u64;
+    assert!(
+        events > azukari_core::store::CHECKED_AT_OPEN + 3,
+        "{events} events"
+    );
+    let TestStore {
+        store, path, clock, ..
+    } = test;
+    store.close().unwrap();
+    // Event 3 is neither the first nor among the newest the open-time check recomputes.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER events_are_append_only_no_update;
+         UPDATE events SET bytes = CAST(substr(bytes, 1, length(bytes) - 1) ||
+             (CASE WHEN substr(bytes, -1) = x'00' THEN x'01' ELSE x'00' END) AS BLOB)
+         WHERE log_index = 3;",
+    )
+    .unwrap();
+    drop(conn);
+    let vault = Arc::new(FileKeyVault::new(dir.path().join("old.key")));
+    let mut app = App::new(path, vault, clock);
+    let damaged = |view: &AppView| view.notices.iter().any(|n| n.text.contains("#3"));
+    let view = app.dispatch(AppEvent::UnlockWithVault).unwrap();
+    assert!(
+        !damaged(&view),
+        "the open-time check does not reach event 3"
+    );
+    app.dispatch(AppEvent::SignIn {
+        staff: facility.handlers[0].to_string(),
+    })
+    .unwrap();
+    // The background check runs with the next sync, even offline, and the damage shows from then on.
+    let view = app.sync(&Offline).unwrap();
+    assert!(damaged(&view), "{:?}", view.notices);
+    assert!(app.session().unwrap().store().damage().is_some());
+}

@@ -158,7 +158,12 @@ pub struct App {
     label_host: String,
     /// A card being registered on the setup screen, waiting for the card to be read.
     card_form: Option<crate::flows::setup::ItemForm>,
+    /// When the whole ledger was last verified in the background.
+    last_full_check: Option<Timestamp>,
 }
+
+/// How often the whole ledger is verified in the background (a day).
+const FULL_CHECK_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The label host until the app is told its hub's.
 const DEFAULT_LABEL_HOST: &str = "azukari.local";
@@ -182,6 +187,7 @@ impl App {
             sync: SyncStatus::default(),
             label_host: DEFAULT_LABEL_HOST.to_string(),
             card_form: None,
+            last_full_check: None,
         }
     }
 
@@ -258,6 +264,7 @@ impl App {
     /// the app is open). Offline, nothing is lost: the sync screen says so and the next sync resumes.
     pub fn sync(&mut self, hub: &dyn HubTransport) -> Result<AppView, AppError> {
         self.said.clear();
+        self.verify_ledger_when_due()?;
         let session = self.session.as_mut().ok_or(AppError::Locked)?;
         let result = crate::sync::sync(session.store_mut(), hub, 0);
         let now = session.now();
@@ -361,6 +368,23 @@ impl App {
             }
         }
         Ok(self.view())
+    }
+
+    /// The whole ledger is verified in the background once a day, piggybacking on the sync the shell runs while
+    /// the app is open; a failure marks the store damaged (shown on every screen, no new events).
+    fn verify_ledger_when_due(&mut self) -> Result<(), AppError> {
+        let Some(session) = self.session.as_mut() else {
+            return Ok(());
+        };
+        let now = session.now();
+        let due = self
+            .last_full_check
+            .is_none_or(|at| now.0.saturating_sub(at.0) >= FULL_CHECK_EVERY_MS);
+        if due {
+            session.store_mut().verify_in_background()?;
+            self.last_full_check = Some(now);
+        }
+        Ok(())
     }
 
     /// The screen and the work under way, sealed under the facility's key, to keep while the platform stops

@@ -102,7 +102,8 @@ pub fn to_log_numbers(error: LedgerError) -> LedgerError {
     }
 }
 
-fn position(error: &LedgerError) -> Option<usize> {
+/// The event an error names (its index field), if it names one.
+pub(super) fn position(error: &LedgerError) -> Option<usize> {
     match error {
         LedgerError::Malformed { index }
         | LedgerError::WrongFacility { index }

@@ -608,6 +608,30 @@ impl Store {
             .map_err(|error| integrity::to_log_numbers(error).into())
     }
 
+    /// Verify the whole ledger in the background (hashes, chains and the signed chain heads: fast enough for a
+    /// phone with years of events) and, when it fails, treat the store as damaged exactly as the open-time check
+    /// does: [`Store::damage`] reports it and new events are refused until an administrator acknowledges it.
+    /// Returns whether the ledger verified.
+    pub fn verify_in_background(&mut self) -> Result<bool, StoreError> {
+        match self.verify(VerifyMode::ChainHeads) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Ledger(problem)) => {
+                // `verify` names events by their stored number already.
+                let log_index = integrity::position(&problem).map_or(0, |index| index as u64);
+                let mut found = integrity::StoreDamage {
+                    log_index,
+                    problem,
+                    acknowledged: false,
+                };
+                found.acknowledged = Meta::get_optional(&self.conn, meta::DAMAGE_ACKNOWLEDGED)?
+                    .is_some_and(|kept| kept == found.fingerprint());
+                self.damage = Some(found);
+                Ok(false)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     /// Run SQLite's own integrity check; `Ok(())` when the file is sound.
     pub fn check_integrity(&self) -> Result<(), StoreError> {
         let result: String = self
