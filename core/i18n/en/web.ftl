@@ -113,3 +113,4 @@ web-devices-new-button = Show the enrolment QR
 web-devices-qr-title = Device enrolment QR
 web-devices-qr-body = Scan this QR code with the new device's app. One use, valid 15 minutes.
 web-back-devices = Back to the devices
+web-hub-ledger-damaged = The hub's ledger failed verification (its records may have been altered). Check the hub's log, export the proof bundle to keep the evidence, and contact the person in charge of the system.

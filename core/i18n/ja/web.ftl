@@ -113,3 +113,4 @@ web-devices-new-button = 登録用QRを表示
 web-devices-qr-title = 端末の登録用QR
 web-devices-qr-body = 新しい端末のアプリでこのQRコードを読み取ってください。一回限り・15分有効です。
 web-back-devices = 端末の一覧に戻る
+web-hub-ledger-damaged = ハブの台帳の検証に失敗しました（記録が書き換えられた可能性があります）。ハブのログを確認し、監査用の証明データを書き出して保全してから、システムの担当者に連絡してください。

@@ -149,7 +149,25 @@ async fn home(State(web): State<Web>, visit: Visit) -> Response {
         })
         .await
         .unwrap_or(0);
+    // The hub's own ledger check (at start and every six hours) raises `ledger_damaged`; the console says so first.
+    let damaged = web
+        .with_hub(|hub| {
+            let log = hub.log();
+            let facility = log.facility();
+            log.storage()
+                .alarms(facility)
+                .map(|alarms| alarms.iter().any(|a| a.kind == "ledger_damaged"))
+                .unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false);
     let mut page = console_page(&web, &visit, &me, "web-home-title", "/console");
+    if damaged {
+        page.notices.push(PageNotice {
+            kind: "error",
+            text: visit.text("web-hub-ledger-damaged"),
+        });
+    }
     page.live = Some("/v1/events/stream".into());
     let mut actions = Vec::new();
     if me.may(Role::Supervisor) || me.may(Role::Admin) {
