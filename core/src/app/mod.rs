@@ -380,8 +380,7 @@ impl App {
         let due = self
             .last_full_check
             .is_none_or(|at| now.0.saturating_sub(at.0) >= FULL_CHECK_EVERY_MS);
-        if due {
-            session.store_mut().verify_in_background()?;
+        if due && session.store_mut().verify_in_background()?.is_some() {
             self.last_full_check = Some(now);
         }
         Ok(())

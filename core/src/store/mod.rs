@@ -611,10 +611,14 @@ impl Store {
     /// Verify the whole ledger in the background (hashes, chains and the signed chain heads: fast enough for a
     /// phone with years of events) and, when it fails, treat the store as damaged exactly as the open-time check
     /// does: [`Store::damage`] reports it and new events are refused until an administrator acknowledges it.
-    /// Returns whether the ledger verified.
-    pub fn verify_in_background(&mut self) -> Result<bool, StoreError> {
+    /// Returns whether the ledger verified, or `None` when there was nothing to verify yet (a device that joined
+    /// and has not pulled its facility's ledger).
+    pub fn verify_in_background(&mut self) -> Result<Option<bool>, StoreError> {
+        if self.head.length == 0 {
+            return Ok(None);
+        }
         match self.verify(VerifyMode::ChainHeads) {
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(Some(true)),
             Err(StoreError::Ledger(problem)) => {
                 // `verify` names events by their stored number already.
                 let log_index = integrity::position(&problem).map_or(0, |index| index as u64);
@@ -626,7 +630,7 @@ impl Store {
                 found.acknowledged = Meta::get_optional(&self.conn, meta::DAMAGE_ACKNOWLEDGED)?
                     .is_some_and(|kept| kept == found.fingerprint());
                 self.damage = Some(found);
-                Ok(false)
+                Ok(Some(false))
             }
             Err(other) => Err(other),
         }
