@@ -50,6 +50,16 @@ impl AzukariApp {
         self.guard().printed_labels_for_tests()
     }
 
+    /// Run `call` on the app; what it throws is worded in the app's language.
+    fn with_app<T>(
+        &self,
+        call: impl FnOnce(&mut App) -> Result<T, AppError>,
+    ) -> Result<T, AzukariError> {
+        let mut app = self.guard();
+        let language = app.language();
+        call(&mut app).map_err(|e| thrown(e, language))
+    }
+
     fn guard(&self) -> MutexGuard<'_, App> {
         // Every write of the core is one transaction, so the app is consistent even after a panic elsewhere.
         self.app.lock().unwrap_or_else(PoisonError::into_inner)
@@ -78,25 +88,18 @@ impl AzukariApp {
     /// `ScanCancelled`, `FileShared`); returns what to draw next. Refusals are notices in the view; this throws
     /// only when the device cannot go on (locked, damaged or full store).
     pub fn dispatch(&self, event: AppEvent) -> Result<AppView, AzukariError> {
-        let mut app = self.guard();
-        let language = app.language();
-        app.dispatch(event).map_err(|e| thrown(e, language))
+        self.with_app(|app| app.dispatch(event))
     }
 
     /// The card held to the phone, when the view asks for `TapCard`.
     pub fn present_card(&self, card: Arc<dyn CardTransceiver>) -> Result<AppView, AzukariError> {
-        let mut app = self.guard();
-        let language = app.language();
-        app.present_card(&mut CardAdapter(card))
-            .map_err(|e| thrown(e, language))
+        self.with_app(|app| app.present_card(&mut CardAdapter(card)))
     }
 
     /// Sync with the hub through `hub` (when the view asks for `SyncNow`, and in the background while the app
     /// is open). Offline, nothing is lost: the view says so.
     pub fn sync(&self, hub: Arc<dyn HubConnection>) -> Result<AppView, AzukariError> {
-        let mut app = self.guard();
-        let language = app.language();
-        app.sync(&Connection(hub)).map_err(|e| thrown(e, language))
+        self.with_app(|app| app.sync(&Connection(hub)))
     }
 
     /// Wait up to `wait_ms` (at most 30 s) for news at the hub, then sync (a supervisor's tablet waiting for
@@ -112,24 +115,18 @@ impl AzukariApp {
             // Outside the app's lock; whatever it brings is taken in by the sync below.
             let _ = azukari_core::sync::HubTransport::pull(&connection, &request, &auth);
         }
-        let mut app = self.guard();
-        let language = app.language();
-        app.sync(&connection).map_err(|e| thrown(e, language))
+        self.with_app(|app| app.sync(&connection))
     }
 
     /// Join the facility when the view asks for `JoinHub`: `hub` is a connection to that URL with that
     /// certificate pinned. Then the view asks for the first sync.
     pub fn join(&self, hub: Arc<dyn HubConnection>) -> Result<AppView, AzukariError> {
-        let mut app = self.guard();
-        let language = app.language();
-        app.join(&Connection(hub)).map_err(|e| thrown(e, language))
+        self.with_app(|app| app.join(&Connection(hub)))
     }
 
     /// The screen and the work under way, sealed, to keep while the platform stops the app.
     pub fn save(&self) -> Result<Vec<u8>, AzukariError> {
-        let mut app = self.guard();
-        let language = app.language();
-        app.save().map_err(|e| thrown(e, language))
+        self.with_app(|app| app.save())
     }
 
     /// Bring back what `save` kept (the rest follows the next unlock).

@@ -197,10 +197,7 @@ impl App {
                 }
             }
             AppEvent::Release { item } => {
-                let to = self
-                    .fields
-                    .get(&FieldId::ReleaseTo)
-                    .and_then(|t| parse_code::<ReleaseTo>(t));
+                let to = self.chosen::<ReleaseTo>(FieldId::ReleaseTo);
                 match (ItemId::parse(&item), to) {
                     (Ok(item), Some(to)) => {
                         self.hand_over_or_release(HandoverIntent::Release { item, to })?
@@ -272,10 +269,7 @@ impl App {
             AppEvent::WithdrawPinEnvelope => self.consent(ConsentIntent::WithdrawPinEnvelope)?,
             AppEvent::RevokeConsent => self.consent(ConsentIntent::Revoke)?,
             AppEvent::ConfirmCustody => {
-                let signatory = self
-                    .fields
-                    .get(&FieldId::Signatory)
-                    .and_then(|t| parse_code::<Signatory>(t));
+                let signatory = self.chosen::<Signatory>(FieldId::Signatory);
                 match signatory {
                     Some(signatory) => {
                         let signatory_name = self.field(FieldId::SignatoryName);
@@ -316,10 +310,7 @@ impl App {
                 self.run(|flows, session| flows.audit.handle(session, AuditIntent::Complete))?;
             }
             AppEvent::OpenIncident => {
-                let kind = self
-                    .fields
-                    .get(&FieldId::IncidentKind)
-                    .and_then(|t| parse_code::<IncidentKind>(t));
+                let kind = self.chosen::<IncidentKind>(FieldId::IncidentKind);
                 let item = self
                     .fields
                     .get(&FieldId::IncidentItem)
@@ -413,9 +404,7 @@ impl App {
             }
             AppEvent::RegisterLocker => {
                 let kind = self
-                    .fields
-                    .get(&FieldId::LockerKind)
-                    .and_then(|t| parse_code::<LockerKind>(t))
+                    .chosen::<LockerKind>(FieldId::LockerKind)
                     .unwrap_or(LockerKind::CardLocker);
                 let intent = SetupIntent::RegisterLocker {
                     kind,
@@ -433,14 +422,10 @@ impl App {
             }
             AppEvent::AddStaff => {
                 let roles = self
-                    .fields
-                    .get(&FieldId::StaffRole)
-                    .and_then(|t| parse_code::<Vec<Role>>(t))
+                    .chosen::<Vec<Role>>(FieldId::StaffRole)
                     .unwrap_or_default();
                 let shifts = self
-                    .fields
-                    .get(&FieldId::StaffShift)
-                    .and_then(|t| parse_code::<Vec<Shift>>(t))
+                    .chosen::<Vec<Shift>>(FieldId::StaffShift)
                     .unwrap_or_default();
                 let intent = SetupIntent::AddStaff {
                     name: self.field(FieldId::StaffName),
@@ -513,14 +498,8 @@ impl App {
                     .fields
                     .get(&FieldId::AgreementResident)
                     .and_then(|t| ResidentId::parse(t).ok());
-                let signatory = self
-                    .fields
-                    .get(&FieldId::Signatory)
-                    .and_then(|t| parse_code::<Signatory>(t));
-                let items = self
-                    .fields
-                    .get(&FieldId::AgreementScope)
-                    .and_then(|t| parse_code::<Vec<crate::model::ItemCategory>>(t));
+                let signatory = self.chosen::<Signatory>(FieldId::Signatory);
+                let items = self.chosen::<Vec<crate::model::ItemCategory>>(FieldId::AgreementScope);
                 match (resident, signatory, items) {
                     (Some(resident), Some(signatory), Some(items)) => {
                         let form = crate::flows::setup::AgreementForm {
@@ -582,6 +561,11 @@ impl App {
             }
         }
         Ok(())
+    }
+
+    /// The choice made in the one-of field `id`, if it is one of `T`'s.
+    fn chosen<T: DeserializeOwned>(&self, id: FieldId) -> Option<T> {
+        self.fields.get(&id).and_then(|text| parse_code(text))
     }
 
     fn field(&self, id: FieldId) -> String {
