@@ -7,6 +7,7 @@ pub mod files;
 pub mod guard;
 pub mod limits;
 pub mod log;
+pub mod seen;
 pub mod server;
 pub mod service;
 pub mod storage;

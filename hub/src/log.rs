@@ -12,9 +12,10 @@
 //! contiguous indices, and the rebuilt tree against the latest signed checkpoint. A log that fails is served
 //! read-only (pushes are refused, nothing new is signed) so devices and auditors can see and prove what happened.
 
+use crate::seen::SeenDevices;
 use crate::storage::{
-    Alarm, DeviceTip as StoredTip, EnrolledDevice, HubStorage, LogAppend, SharedKey, StorageError,
-    StoredCheckpoint, StoredEvent,
+    Alarm, DeviceSeen, DeviceTip as StoredTip, EnrolledDevice, HubStorage, LogAppend, SharedKey,
+    StorageError, StoredCheckpoint, StoredEvent,
 };
 use azukari_core::clock::Clock;
 use azukari_core::crypto::{DevicePublicKey, KeyOwner, WrappedKey};
@@ -92,6 +93,8 @@ pub struct HubLog {
     enrolled: HashSet<DeviceId>,
     /// When an alarm of each (kind, subject) was last written, for [`HubLog::alarm_once`].
     alarmed: HashMap<(String, String), i64>,
+    /// When each device last reached the hub ([`HubLog::note_seen`]).
+    seen: SeenDevices,
 }
 
 impl HubLog {
@@ -123,6 +126,7 @@ impl HubLog {
             erased: HashSet::new(),
             enrolled: HashSet::new(),
             alarmed: HashMap::new(),
+            seen: SeenDevices::default(),
         };
         log.tips.insert(
             log.anchor.founding_device,
@@ -143,6 +147,7 @@ impl HubLog {
             .into_iter()
             .map(|enrolled| enrolled.device)
             .collect();
+        log.seen = SeenDevices::load(log.storage.as_mut(), facility)?;
         Ok(log)
     }
 
@@ -807,6 +812,35 @@ impl HubLog {
     /// Whether the keys of `owner` are erased (a resident whose `ResidentErased` is in the log).
     pub fn is_erased(&self, owner: KeyOwner) -> bool {
         matches!(owner, KeyOwner::Resident(resident) if self.erased.contains(&resident))
+    }
+
+    /// Note a signed request of `device`, stamped `device_time` by its clock; a pull also says the log size it has
+    /// now received up to (see [`crate::seen`]).
+    pub fn note_seen(
+        &mut self,
+        device: DeviceId,
+        device_time: i64,
+        pulled_to: Option<u64>,
+    ) -> Result<(), HubError> {
+        let now = self.clock.now().0;
+        Ok(self.seen.note(
+            self.storage.as_mut(),
+            self.facility,
+            now,
+            device,
+            device_time,
+            pulled_to,
+        )?)
+    }
+
+    /// When `device` last reached the hub, its clock offset then and how far it has pulled; `None` if never.
+    pub fn seen(&self, device: DeviceId) -> Option<DeviceSeen> {
+        self.seen.get(device)
+    }
+
+    /// The devices enrolled with this hub, in enrollment order.
+    pub fn enrolled_devices(&mut self) -> Result<Vec<EnrolledDevice>, HubError> {
+        Ok(self.storage.devices(self.facility)?)
     }
 
     /// Whether `device` enrolled with this hub.

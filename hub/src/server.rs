@@ -577,7 +577,11 @@ async fn push(
     verify(&state, Route::Push, &auth, &body).await?;
     check_pusher(&request, &auth)?;
     let response = state
-        .run_blocking(move |hub| Ok(hub.push(&request)?))
+        .run_blocking(move |hub| {
+            let response = hub.push(&request)?;
+            hub.note_seen(&auth, None);
+            Ok(response)
+        })
         .await?;
     Ok(Json(response))
 }
@@ -598,7 +602,7 @@ async fn pull(
     verify(&state, Route::Pull, &auth, &body).await?;
     // Subscribe before looking, so a push between the look and the wait is not missed.
     let mut sizes = state.size.subscribe();
-    let (response, size) = answer_pull(&state, request.clone()).await?;
+    let (response, size) = answer_pull(&state, request.clone(), auth.clone()).await?;
     if wait.is_zero() || from != size {
         return Ok(Json(response));
     }
@@ -617,19 +621,21 @@ async fn pull(
         _ = stop.wait_for(|stopping| *stopping) => {}
         _ = tokio::time::sleep(wait) => {}
     }
-    let (response, _) = answer_pull(&state, request).await?;
+    let (response, _) = answer_pull(&state, request, auth).await?;
     Ok(Json(response))
 }
 
-/// The hub's answer to `request` (without waiting) and the log's size.
+/// The hub's answer to `request` (without waiting) and the log's size; the device is noted as seen.
 async fn answer_pull(
     state: &AppState,
     mut request: PullRequest,
+    auth: RequestAuth,
 ) -> Result<(PullResponse, u64), ApiError> {
     request.wait_ms = 0;
     state
         .run_blocking(move |hub| {
             let response = hub.pull(&request)?;
+            hub.note_seen(&auth, Some((&request, &response)));
             Ok((response, hub.log().tree().len()))
         })
         .await

@@ -450,6 +450,21 @@ impl Hub {
         Ok(self.log.pull(request)?)
     }
 
+    /// Note that the device of `auth` reached the hub with a checked request (its clock offset from `auth.at`);
+    /// after a pull, `answered` is what it received. What the console's devices page shows; a failure to keep
+    /// it is logged and never fails the device's request.
+    pub fn note_seen(
+        &mut self,
+        auth: &RequestAuth,
+        answered: Option<(&PullRequest, &PullResponse)>,
+    ) {
+        let pulled_to = answered
+            .map(|(request, response)| request.from.saturating_add(response.events.len() as u64));
+        if let Err(error) = self.log.note_seen(auth.device, auth.at, pulled_to) {
+            tracing::warn!(event = "seen_not_kept", device = %auth.device, error = %error, "when the device was last seen could not be kept");
+        }
+    }
+
     /// How many logged events the hub's own store lacks.
     pub fn store_lag(&mut self) -> Result<u64, ServiceError> {
         let position = self.store_position()?;
@@ -581,6 +596,14 @@ impl LocalHub {
         }
     }
 
+    /// A hub already shared behind a lock (the server's): the browser console's own device syncs through it.
+    pub fn shared(hub: Arc<Mutex<Hub>>) -> LocalHub {
+        LocalHub {
+            hub,
+            online: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+        }
+    }
+
     /// The hub itself, once no other handle to it is left.
     pub fn into_hub(self) -> Option<Hub> {
         Arc::try_unwrap(self.hub)
@@ -623,7 +646,9 @@ impl HubTransport for LocalHub {
         self.with(|hub| {
             hub.authenticate(Route::Push, auth, &body)?;
             check_pusher(request, auth)?;
-            hub.push(request)
+            let response = hub.push(request)?;
+            hub.note_seen(auth, None);
+            Ok(response)
         })?
         .map_err(refused)
     }
@@ -637,7 +662,9 @@ impl HubTransport for LocalHub {
         let body = request_body(request).map_err(|e| refused(e.into()))?;
         self.with(|hub| {
             hub.authenticate(Route::Pull, auth, &body)?;
-            hub.pull(request)
+            let response = hub.pull(request)?;
+            hub.note_seen(auth, Some((request, &response)));
+            Ok(response)
         })?
         .map_err(refused)
     }

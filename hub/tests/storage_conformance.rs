@@ -12,9 +12,9 @@ use std::sync::{Arc, Barrier, Once};
 
 use azukari_core::model::{DeviceId, EventId, FacilityId};
 use azukari_hub::storage::{
-    Alarm, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage, LogAppend,
-    PostgresStorage, SharedKey, SqliteStorage, StorageError, StoredCheckpoint, StoredEvent,
-    TokenUse,
+    Alarm, DeviceSeen, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage,
+    LogAppend, PostgresStorage, SharedKey, SqliteStorage, StorageError, StoredCheckpoint,
+    StoredEvent, TokenUse,
 };
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -165,6 +165,7 @@ conformance! {
         two_facilities_never_see_each_other,
         a_log_append_stores_events_checkpoint_keys_alarms_and_erasures_together_or_nothing,
         events_are_found_by_a_list_of_ids_in_index_order,
+        a_devices_last_sighting_replaces_the_one_before,
     ],
     backend: [
         everything_survives_a_reopen,
@@ -894,6 +895,45 @@ fn alarms_are_listed_oldest_first(storage: &mut dyn HubStorage) {
     );
 }
 
+fn a_devices_last_sighting_replaces_the_one_before(storage: &mut dyn HubStorage) {
+    let facility = served(storage, "f");
+    let other = served(storage, "g");
+    assert_eq!(storage.devices_seen(facility).unwrap(), vec![]);
+    let tablet = DeviceId::random();
+    let phone = DeviceId::random();
+    let seen = |device, at, clock_offset_ms, pulled_to| DeviceSeen {
+        device,
+        at,
+        clock_offset_ms,
+        pulled_to,
+    };
+    storage
+        .put_device_seen(facility, &seen(tablet, 100, -2_000, 5))
+        .unwrap();
+    storage
+        .put_device_seen(facility, &seen(phone, 150, 90_000, 0))
+        .unwrap();
+    storage
+        .put_device_seen(facility, &seen(tablet, 300, 1_000, 9))
+        .unwrap();
+    let mut found = storage.devices_seen(facility).unwrap();
+    found.sort_by_key(|s| s.at);
+    assert_eq!(
+        found,
+        vec![seen(phone, 150, 90_000, 0), seen(tablet, 300, 1_000, 9)]
+    );
+    assert_eq!(storage.devices_seen(other).unwrap(), vec![]);
+    let unknown = FacilityId::random();
+    assert!(matches!(
+        storage.put_device_seen(unknown, &seen(tablet, 1, 0, 0)),
+        Err(StorageError::UnknownFacility(_))
+    ));
+    assert!(matches!(
+        storage.devices_seen(unknown),
+        Err(StorageError::UnknownFacility(_))
+    ));
+}
+
 fn two_facilities_never_see_each_other(storage: &mut dyn HubStorage) {
     let (f, g) = (served(storage, "f"), served(storage, "g"));
     let shared_device = device("same tablet id", 1);
@@ -1167,6 +1207,32 @@ fn sqlite_refuses_a_schema_newer_than_it_knows() {
         SqliteStorage::open(&backend.path),
         Err(StorageError::Damaged(_))
     ));
+}
+
+#[test]
+fn a_sqlite_hub_of_schema_version_1_upgrades_and_keeps_its_log() {
+    let backend = SqliteBackend::new();
+    let mut storage = backend.open();
+    let f = served(&mut *storage, "f");
+    let d = DeviceId::random();
+    storage
+        .append_events(f, &[event(0, d, 1), event(1, d, 2)])
+        .unwrap();
+    drop(storage);
+    let raw = rusqlite::Connection::open(&backend.path).unwrap();
+    raw.execute_batch("DROP TABLE devices_seen; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(raw);
+    let mut storage = backend.open();
+    assert_eq!(log(&mut *storage, f).len(), 2);
+    let seen = DeviceSeen {
+        device: d,
+        at: 5,
+        clock_offset_ms: 0,
+        pulled_to: 2,
+    };
+    storage.put_device_seen(f, &seen).unwrap();
+    assert_eq!(storage.devices_seen(f).unwrap(), vec![seen]);
 }
 
 #[test]

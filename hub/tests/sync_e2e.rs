@@ -11,6 +11,7 @@ use azukari_core::model::{Purpose, RequestId};
 use azukari_core::store::StoreError;
 use azukari_core::sync::auth::request_body;
 use azukari_core::sync::{HubTransport, Route, SyncError, sync};
+use azukari_hub::seen::DeviceHealth;
 use azukari_hub::service::LocalHub;
 use std::sync::Arc;
 
@@ -195,6 +196,42 @@ fn a_device_whose_clock_is_far_off_is_told_to_set_it_and_syncs_once_it_has() {
     phone_clock.advance_minutes(50);
     sync(&mut phone, &hub, 0).unwrap();
     assert_eq!(phone.head().length, size);
+
+    // The console's devices page sees it: synced now, nothing pending, its clock ten minutes behind.
+    let now = hub_clock.now().0;
+    let seen = hub
+        .with(|h| h.log().seen(phone.device_id()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (seen.at, seen.clock_offset_ms, seen.pulled_to),
+        (now, -600_000, size)
+    );
+    let health = DeviceHealth::of(Some(seen), now, size);
+    assert!(health.clock_off && !health.silent);
+    assert_eq!(health.pending, 0);
+    // What the hub logs later waits for the phone; a day without a sync makes it silent.
+    hub.with(|h| {
+        let admin = *h.store().unwrap().state().staff.keys().next().unwrap();
+        h.store()
+            .unwrap()
+            .append(
+                Some(admin),
+                EventBody::AuditStarted {
+                    audit: azukari_core::model::AuditId::random(),
+                },
+            )
+            .unwrap();
+        h.publish_own().unwrap();
+    })
+    .unwrap();
+    hub_clock.advance_minutes(24 * 60);
+    let (seen, size) = hub
+        .with(|h| (h.log().seen(phone.device_id()), h.log().tree_head().size))
+        .unwrap();
+    let health = DeviceHealth::of(seen, hub_clock.now().0, size);
+    assert_eq!(health.pending, 1);
+    assert!(health.silent);
 }
 
 #[test]

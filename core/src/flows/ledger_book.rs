@@ -5,16 +5,68 @@
 
 use super::labels::Labels;
 use super::{FlowError, Session};
-use crate::ledger::EventBody;
+use crate::ledger::{EventBody, SignedEvent};
+use crate::model::{ItemId, ResidentId};
 
 /// The byte-order mark that tells Excel the file is UTF-8.
 const BOM: &str = "\u{feff}";
 
 /// The 管理簿 of the session's store as CSV bytes (see the module documentation).
 pub fn ledger_csv(session: &Session) -> Result<Vec<u8>, FlowError> {
+    Ok(book_csv(&book_rows(session, session.store().events()?)?))
+}
+
+/// The kinds of event the book has a row for (as [`EventBody::kind_name`] names them).
+const BOOK_KINDS: [&str; 8] = [
+    "checkout_requested",
+    "approval_granted",
+    "approval_denied",
+    "checked_out",
+    "returned",
+    "handed_over",
+    "deposited_with_hospital",
+    "released",
+];
+
+/// The 管理簿 rows about one resident's items (what a family member may ask to see, 開示), as CSV bytes: read
+/// through the store's item index, not the whole ledger.
+pub fn resident_ledger_csv(session: &Session, resident: ResidentId) -> Result<Vec<u8>, FlowError> {
+    Ok(book_csv(&resident_book(session, resident, None)?))
+}
+
+/// The 管理簿 of one resident's items as cells: the column titles first, then one row per record, oldest first
+/// (the last cell is the event id) — every record, or only the `newest` so many.
+pub fn resident_book(
+    session: &Session,
+    resident: ResidentId,
+    newest: Option<usize>,
+) -> Result<Vec<Vec<String>>, FlowError> {
+    let items: Vec<ItemId> = session
+        .store()
+        .state()
+        .items
+        .values()
+        .filter(|record| record.item.resident == resident)
+        .map(|record| record.item.id)
+        .collect();
+    book_rows(
+        session,
+        session.store().item_events(&items, &BOOK_KINDS, newest)?,
+    )
+}
+
+fn book_csv(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut out = String::from(BOM);
+    for row in rows {
+        push_row(&mut out, row);
+    }
+    out.into_bytes()
+}
+
+/// The column titles and the book's rows of `events`, in time order.
+fn book_rows(session: &Session, events: Vec<SignedEvent>) -> Result<Vec<Vec<String>>, FlowError> {
     let catalog = session.catalog();
     let labels = Labels::new(session);
-    let mut out = String::from(BOM);
     let header = [
         "book-column-time",
         "book-column-record",
@@ -26,10 +78,8 @@ pub fn ledger_csv(session: &Session) -> Result<Vec<u8>, FlowError> {
         "book-column-event-id",
     ]
     .map(|id| catalog.text(id));
-    push_row(&mut out, &header);
-    let store = session.store();
     let mut rows: Vec<(crate::clock::Timestamp, [String; 8])> = Vec::new();
-    for signed in store.events()? {
+    for signed in events {
         let envelope = signed.decode().map_err(crate::store::StoreError::from)?;
         let staff = envelope
             .actor
@@ -122,10 +172,9 @@ pub fn ledger_csv(session: &Session) -> Result<Vec<u8>, FlowError> {
         ));
     }
     rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1[7].cmp(&b.1[7])));
-    for (_, row) in &rows {
-        push_row(&mut out, row);
-    }
-    Ok(out.into_bytes())
+    Ok(std::iter::once(header.to_vec())
+        .chain(rows.into_iter().map(|(_, row)| row.to_vec()))
+        .collect())
 }
 
 fn push_row(out: &mut String, cells: &[String]) {

@@ -14,6 +14,7 @@ mod card_identity;
 mod error;
 mod ingest;
 mod integrity;
+mod item_index;
 mod labels;
 mod meta;
 mod schema;
@@ -36,7 +37,7 @@ use crate::ledger::{
     Envelope, EventBody, EventHash, LedgerError, LogHead, SignedEvent, TrustAnchor, VerifyMode,
     VerifyReport, verify_log,
 };
-use crate::model::{DeviceId, EventId, Facility, FacilityId, ResidentId, StaffId};
+use crate::model::{DeviceId, EventId, Facility, FacilityId, ItemId, ResidentId, StaffId};
 use meta::Meta;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use std::collections::HashMap;
@@ -556,6 +557,33 @@ impl Store {
         self.fold_in(&[(envelope.clone(), appended)])
     }
 
+    /// The events about `items` of the given `kinds` (as [`EventBody::kind_name`] names them; approvals and
+    /// denials of the items' requests included), in local log order — all of them, or only the `newest` so many —
+    /// read through the item index, not the whole ledger.
+    pub fn item_events(
+        &self,
+        items: &[ItemId],
+        kinds: &[&str],
+        newest: Option<usize>,
+    ) -> Result<Vec<SignedEvent>, StoreError> {
+        item_index::item_events(&self.conn, items, kinds, newest)
+    }
+
+    /// The events of one kind (as [`EventBody::kind_name`] names it), in local log order, read through the
+    /// kind index.
+    pub fn events_of_kind(&self, kind: &str) -> Result<Vec<SignedEvent>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT bytes, signature FROM events WHERE kind = ?1 ORDER BY log_index",
+        )?;
+        let rows = statement.query_map([kind], |row| {
+            Ok(SignedEvent {
+                bytes: row.get(0)?,
+                signature: crate::crypto::DeviceSignature(row.get(1)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Every event in local log order.
     pub fn events(&self) -> Result<Vec<SignedEvent>, StoreError> {
         Ok(self
@@ -981,7 +1009,7 @@ fn insert_event_row(
         signed.hash().0.as_slice(),
         head.log_hash.0.as_slice(),
     ])?;
-    Ok(())
+    item_index::index_event(tx, head.length, envelope)
 }
 
 /// The head and its keyed-hash tag, as stored in `meta`.

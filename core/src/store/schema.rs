@@ -3,13 +3,23 @@
 //! version is upgraded step by step (tested from a fixture database of every earlier version).
 
 use super::StoreError;
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction};
+
+/// What a migration does besides its SQL, in the same transaction (e.g. fill a new index from the stored events).
+type AfterSql = fn(&Transaction<'_>) -> Result<(), StoreError>;
 
 /// The migrations, in order; index i takes the schema from version i to i + 1.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/001_initial.sql"),
-    include_str!("../../migrations/002_custody_snapshot.sql"),
-    include_str!("../../migrations/003_shared_keys.sql"),
+const MIGRATIONS: &[(&str, Option<AfterSql>)] = &[
+    (include_str!("../../migrations/001_initial.sql"), None),
+    (
+        include_str!("../../migrations/002_custody_snapshot.sql"),
+        None,
+    ),
+    (include_str!("../../migrations/003_shared_keys.sql"), None),
+    (
+        include_str!("../../migrations/004_item_events.sql"),
+        Some(super::item_index::index_all),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -29,9 +39,12 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             supported: LATEST_VERSION,
         });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (index, (sql, after)) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        if let Some(after) = after {
+            after(&tx)?;
+        }
         tx.pragma_update(None, "user_version", index as u32 + 1)?;
         tx.commit()?;
     }

@@ -191,6 +191,19 @@ pub struct Alarm {
     pub detail: String,
 }
 
+/// When a device last reached the hub, as the devices page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceSeen {
+    /// The device.
+    pub device: DeviceId,
+    /// When the hub last took a signed request from it (the hub's Unix milliseconds).
+    pub at: i64,
+    /// The device's clock minus the hub's at that request, in milliseconds (positive: the device is ahead).
+    pub clock_offset_ms: i64,
+    /// The log size it has pulled up to (everything below it is on the device); 0 before its first pull.
+    pub pulled_to: u64,
+}
+
 /// What one push adds to a facility's log, stored in one transaction: the accepted events, the checkpoint signed
 /// for the grown tree, and the keys and alarms that came with the push.
 #[derive(Debug, Clone, Copy)]
@@ -303,4 +316,13 @@ pub trait HubStorage: Send {
     fn put_alarm(&mut self, facility: FacilityId, alarm: &Alarm) -> Result<(), StorageError>;
     /// Every alarm, oldest first.
     fn alarms(&mut self, facility: FacilityId) -> Result<Vec<Alarm>, StorageError>;
+
+    /// Keep when a device was last seen (replacing what was kept for it).
+    fn put_device_seen(
+        &mut self,
+        facility: FacilityId,
+        seen: &DeviceSeen,
+    ) -> Result<(), StorageError>;
+    /// When each device was last seen, as kept.
+    fn devices_seen(&mut self, facility: FacilityId) -> Result<Vec<DeviceSeen>, StorageError>;
 }

@@ -14,12 +14,12 @@ use ::postgres::{Client, GenericClient, NoTls, Row, Transaction};
 use azukari_core::model::{DeviceId, EventId, FacilityId};
 
 use super::{
-    Alarm, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage, LogAppend,
-    SharedKey, StorageError, StoredCheckpoint, StoredEvent, TokenUse,
+    Alarm, DeviceSeen, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage,
+    LogAppend, SharedKey, StorageError, StoredCheckpoint, StoredEvent, TokenUse,
 };
 
 /// The schema version this code writes (table `hub_schema`).
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
 
 /// Taken (per transaction) while the schema is created, so two hubs starting at once do not race on DDL.
 const SCHEMA_LOCK: i64 = 0x417a_756b_6172_6901; // "Azukari" + 1
@@ -105,6 +105,15 @@ CREATE TABLE IF NOT EXISTS alarms (
     detail      TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alarms_by_time ON alarms (facility_id, at, seq);
+
+CREATE TABLE IF NOT EXISTS devices_seen (
+    facility_id     TEXT NOT NULL REFERENCES facilities (facility_id),
+    device_id       TEXT NOT NULL,
+    at              BIGINT NOT NULL,
+    clock_offset_ms BIGINT NOT NULL,
+    pulled_to       BIGINT NOT NULL CHECK (pulled_to >= 0),
+    PRIMARY KEY (facility_id, device_id)
+);
 "#;
 
 /// The columns of `events`, in the order [`event_from_row`] reads them.
@@ -721,6 +730,49 @@ impl HubStorage for PostgresStorage {
                     at: row.try_get(0)?,
                     kind: row.try_get(1)?,
                     detail: row.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    fn put_device_seen(
+        &mut self,
+        facility: FacilityId,
+        seen: &DeviceSeen,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.client.transaction()?;
+        require_facility(&mut tx, facility)?;
+        tx.execute(
+            "INSERT INTO devices_seen (facility_id, device_id, at, clock_offset_ms, pulled_to)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (facility_id, device_id) DO UPDATE SET
+                 at = excluded.at, clock_offset_ms = excluded.clock_offset_ms, pulled_to = excluded.pulled_to",
+            &[
+                &facility.to_string(),
+                &seen.device.to_string(),
+                &seen.at,
+                &seen.clock_offset_ms,
+                &to_i64(seen.pulled_to, "pulled_to")?,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn devices_seen(&mut self, facility: FacilityId) -> Result<Vec<DeviceSeen>, StorageError> {
+        require_facility(&mut self.client, facility)?;
+        let rows = self.client.query(
+            "SELECT device_id, at, clock_offset_ms, pulled_to FROM devices_seen WHERE facility_id = $1
+             ORDER BY device_id",
+            &[&facility.to_string()],
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok(DeviceSeen {
+                    device: DeviceId(parse_uuid(row.try_get(0)?, "device id")?),
+                    at: row.try_get(1)?,
+                    clock_offset_ms: row.try_get(2)?,
+                    pulled_to: to_u64(row.try_get(3)?, "pulled_to")?,
                 })
             })
             .collect()

@@ -12,12 +12,12 @@ use azukari_core::model::{DeviceId, EventId, FacilityId};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use super::{
-    Alarm, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage, LogAppend,
-    SharedKey, StorageError, StoredCheckpoint, StoredEvent, TokenUse,
+    Alarm, DeviceSeen, DeviceTip, EnrolledDevice, EnrollmentToken, FacilityRecord, HubStorage,
+    LogAppend, SharedKey, StorageError, StoredCheckpoint, StoredEvent, TokenUse,
 };
 
 /// The schema version this code writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a write waits for another connection's write to finish before failing with "database is busy".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -102,6 +102,18 @@ CREATE TABLE IF NOT EXISTS alarms (
 CREATE INDEX IF NOT EXISTS alarms_by_time ON alarms (facility_id, at, seq);
 "#;
 
+/// What schema version 2 adds: when each device last reached the hub (the console's devices page).
+const SCHEMA_2: &str = r#"
+CREATE TABLE IF NOT EXISTS devices_seen (
+    facility_id     TEXT NOT NULL REFERENCES facilities (facility_id),
+    device_id       TEXT NOT NULL,
+    at              INTEGER NOT NULL,
+    clock_offset_ms INTEGER NOT NULL,
+    pulled_to       INTEGER NOT NULL CHECK (pulled_to >= 0),
+    PRIMARY KEY (facility_id, device_id)
+) WITHOUT ROWID;
+"#;
+
 /// The columns of `events`, in the order [`event_from_row`] reads them.
 const EVENT_COLUMNS: &str =
     "log_index, event_id, device_id, device_seq, hash, bytes, signature, received_at";
@@ -148,6 +160,11 @@ impl SqliteStorage {
         match version {
             0 => {
                 tx.execute_batch(SCHEMA)?;
+                tx.execute_batch(SCHEMA_2)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            }
+            1 => {
+                tx.execute_batch(SCHEMA_2)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
             SCHEMA_VERSION => {}
@@ -790,5 +807,57 @@ impl HubStorage for SqliteStorage {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(alarms)
+    }
+
+    fn put_device_seen(
+        &mut self,
+        facility: FacilityId,
+        seen: &DeviceSeen,
+    ) -> Result<(), StorageError> {
+        let tx = self.write()?;
+        require_facility(&tx, facility)?;
+        tx.execute(
+            "INSERT INTO devices_seen (facility_id, device_id, at, clock_offset_ms, pulled_to)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (facility_id, device_id) DO UPDATE SET
+                 at = excluded.at, clock_offset_ms = excluded.clock_offset_ms, pulled_to = excluded.pulled_to",
+            params![
+                facility.to_string(),
+                seen.device.to_string(),
+                seen.at,
+                seen.clock_offset_ms,
+                to_i64(seen.pulled_to, "pulled_to")?,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn devices_seen(&mut self, facility: FacilityId) -> Result<Vec<DeviceSeen>, StorageError> {
+        require_facility(&self.conn, facility)?;
+        let mut stmt = self.conn.prepare(
+            "SELECT device_id, at, clock_offset_ms, pulled_to FROM devices_seen WHERE facility_id = ?1
+             ORDER BY device_id",
+        )?;
+        let rows = stmt
+            .query_map([facility.to_string()], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, i64>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(device, at, clock_offset_ms, pulled_to)| {
+                Ok(DeviceSeen {
+                    device: DeviceId(parse_uuid(&device, "device id")?),
+                    at,
+                    clock_offset_ms,
+                    pulled_to: to_u64(pulled_to, "pulled_to")?,
+                })
+            })
+            .collect()
     }
 }

@@ -15,14 +15,13 @@ use axum::routing::{get, post};
 use azukari_core::custody::Custody;
 use azukari_core::flows::Session;
 use azukari_core::flows::consent::{AgreementRow, ConsentFlow};
-use azukari_core::flows::ledger_book::ledger_csv;
+use azukari_core::flows::ledger_book::{resident_book, resident_ledger_csv};
 use azukari_core::i18n::Locale;
 use azukari_core::ledger::EventBody;
 use azukari_core::ledger::passkey::{DecisionKind, DecisionSubject, PasskeyOwner, text_sha256};
 use azukari_core::model::{AgreementId, ItemCategory, ResidentId};
 use azukari_core::store::Field;
 use serde_json::json;
-use std::collections::HashSet;
 
 pub(super) fn routes() -> Router<Web> {
     Router::new()
@@ -113,7 +112,7 @@ async fn load(web: &Web, agreement: AgreementId, locale: Locale) -> Result<Agree
                 .collect();
             let confirmed = session
                 .store()
-                .events()
+                .events_of_kind("passkey_signed")
                 .ok()?
                 .iter()
                 .filter_map(|e| e.decode().ok())
@@ -646,93 +645,35 @@ async fn sign_in_finish(
 }
 
 /// The 管理簿 rows (header first) of the resident's items, as CSV lines and as cells.
-async fn history_rows(
+/// How many records the history page shows (the newest); the CSV download has them all.
+const HISTORY_ROWS: usize = 100;
+
+/// What `read` gives for the resident of `agreement`, from the hub's store in the visitor's language.
+async fn of_resident<T: Send + 'static>(
     web: &Web,
     agreement: AgreementId,
     locale: Locale,
-) -> Result<(Vec<u8>, Vec<Vec<String>>), Response> {
-    let rows = web
-        .with_hub(move |hub| -> Option<(Vec<u8>, Vec<Vec<String>>)> {
+    read: impl FnOnce(&Session, ResidentId) -> Option<T> + Send + 'static,
+) -> Result<T, Response> {
+    let found = web
+        .with_hub(move |hub| -> Option<T> {
             let session = hub.session().ok()?;
             session.locale = locale;
-            let state = session.store().state();
-            let resident = state.agreements.get(&agreement)?.resident;
-            let item_of_request = |request: &azukari_core::model::RequestId| {
-                state.requests.get(request).map(|r| r.item)
-            };
-            let mut ids: HashSet<String> = HashSet::new();
-            for event in session.store().events().ok()? {
-                let Ok(envelope) = event.decode() else {
-                    continue;
-                };
-                let item = match &envelope.body {
-                    EventBody::CheckedOut { item, .. }
-                    | EventBody::Returned { item, .. }
-                    | EventBody::HandedOver { item, .. }
-                    | EventBody::DepositedWithHospital { item }
-                    | EventBody::Released { item, .. }
-                    | EventBody::CheckoutRequested { item, .. } => Some(*item),
-                    EventBody::ApprovalGranted { request, .. }
-                    | EventBody::ApprovalDenied { request, .. } => item_of_request(request),
-                    _ => None,
-                };
-                if item
-                    .and_then(|item| state.items.get(&item))
-                    .is_some_and(|record| record.item.resident == resident)
-                {
-                    ids.insert(envelope.event_id.to_string());
-                }
-            }
-            let csv = ledger_csv(session).ok()?;
-            let text = String::from_utf8(csv).ok()?;
-            let mut out = String::new();
-            let mut cells = Vec::new();
-            for (index, line) in text.split("\r\n").enumerate() {
-                if line.is_empty() {
-                    continue;
-                }
-                let fields = parse_csv_line(line.trim_start_matches('\u{feff}'));
-                let keep = index == 0 || fields.last().is_some_and(|id| ids.contains(id));
-                if keep {
-                    out.push_str(line);
-                    out.push_str("\r\n");
-                    cells.push(fields);
-                }
-            }
-            Some((out.into_bytes(), cells))
+            let resident = session.store().state().agreements.get(&agreement)?.resident;
+            read(session, resident)
         })
         .await?;
-    rows.ok_or_else(internal)
-}
-
-/// One line of RFC 4180 CSV into its fields.
-fn parse_csv_line(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if field.is_empty() => quoted = true,
-            (',', false) => fields.push(std::mem::take(&mut field)),
-            (c, _) => field.push(c),
-        }
-    }
-    fields.push(field);
-    fields
+    found.ok_or_else(internal)
 }
 
 async fn history(State(web): State<Web>, visit: Visit) -> Response {
     let Some(agreement) = family_of(&visit) else {
         return Redirect::to("/family/signin").into_response();
     };
-    let (_, mut cells) = match history_rows(&web, agreement, visit.locale).await {
-        Ok(rows) => rows,
+    let read =
+        |session: &Session, resident| resident_book(session, resident, Some(HISTORY_ROWS)).ok();
+    let mut cells = match of_resident(&web, agreement, visit.locale, read).await {
+        Ok(cells) => cells,
         Err(response) => return response,
     };
     let head = if cells.is_empty() {
@@ -740,11 +681,16 @@ async fn history(State(web): State<Web>, visit: Visit) -> Response {
     } else {
         cells.remove(0)
     };
+    // Newest first on the page; the CSV keeps every record, oldest first, as the 管理簿 does.
+    cells.reverse();
     let mut page = family_page(&web, &visit, "web-family-history-title", "/family/history");
     page.signed_in = Some(visit.text("web-family-who"));
     let empty = cells.is_empty();
     page.sections.push(PageSection {
-        paragraphs: vec![visit.text("web-family-history-body")],
+        paragraphs: vec![visit.catalog().format(
+            "web-family-history-body",
+            &[("count", azukari_core::i18n::Arg::from(HISTORY_ROWS as i64))],
+        )],
         table: (!empty).then(|| Table {
             caption: visit.text("web-family-history-title"),
             head,
@@ -772,16 +718,12 @@ async fn history_csv(State(web): State<Web>, visit: Visit) -> Response {
     let Some(agreement) = family_of(&visit) else {
         return Redirect::to("/family/signin").into_response();
     };
-    let (csv, _) = match history_rows(&web, agreement, visit.locale).await {
-        Ok(rows) => rows,
+    let read = |session: &Session, resident| resident_ledger_csv(session, resident).ok();
+    let bytes = match of_resident(&web, agreement, visit.locale, read).await {
+        Ok(bytes) => bytes,
         Err(response) => return response,
     };
     web.log(&visit, &visit.who_tag(), "download", "/family/history.csv");
-    let mut bytes = "\u{feff}".as_bytes().to_vec();
-    let body = String::from_utf8_lossy(&csv)
-        .trim_start_matches('\u{feff}')
-        .to_string();
-    bytes.extend_from_slice(body.as_bytes());
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
