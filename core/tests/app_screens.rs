@@ -108,6 +108,17 @@ fn every_role_reaches_every_screen_it_may_open_in_both_languages() {
             assert_eq!(view.screen, ScreenKind::Home);
             let reached = walk(&mut app);
             let roles = app.session().unwrap().actor().unwrap().roles.clone();
+            // What the app says this person may open (a shell's own menu shows these) is what home leads to;
+            // the handover opens from a scanned label and one agreement from the list of agreements.
+            let openable: BTreeSet<ScreenKind> = app.openable_screens().into_iter().collect();
+            assert!(reached.is_subset(&openable), "{roles:?}");
+            assert!(
+                openable
+                    .iter()
+                    .filter(|s| !matches!(s, ScreenKind::Handover | ScreenKind::Consent))
+                    .all(|s| reached.contains(s)),
+                "{roles:?}: {openable:?} but reached {reached:?}"
+            );
             // The handover opens from a scanned label: the home screen offers the scan.
             let home = app
                 .dispatch(AppEvent::Open {
@@ -162,6 +173,7 @@ fn every_role_reaches_every_screen_it_may_open_in_both_languages() {
                 assert!(view.notices.iter().any(|n| n.kind == NoticeKind::Error));
             }
             app.dispatch(AppEvent::SignOut).unwrap();
+            assert!(app.openable_screens().is_empty(), "nobody signed in");
         }
         app.dispatch(AppEvent::Lock).unwrap();
     }

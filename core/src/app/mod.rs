@@ -55,6 +55,20 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// The screens the member of staff signed in on `session` may open, as the rules say, in [`ScreenKind::ALL`]
+/// order (the unlock and sign-in screens are never among them): what [`App::openable_screens`] answers, for a
+/// shell that renders pages from its own session (the hub's console). None when nobody is signed in.
+pub fn screens_open_to(session: &Session) -> Vec<ScreenKind> {
+    if session.actor_id().is_err() {
+        return Vec::new();
+    }
+    let can = screens::capabilities(session);
+    ScreenKind::ALL
+        .into_iter()
+        .filter(|screen| can.may_open(*screen))
+        .collect()
+}
+
 /// A notice the app itself raised, worded in both languages when it happened so a language switch still
 /// changes it. It shows in the next view only.
 #[derive(Debug, Clone)]
@@ -436,6 +450,16 @@ impl App {
     /// The current screen.
     pub fn screen(&self) -> ScreenKind {
         self.stack.last().copied().unwrap_or(ScreenKind::Unlock)
+    }
+
+    /// The screens the signed-in member of staff may open now, as the rules say: what the home screen offers (a
+    /// shell's own menu, such as the browser console's navigation, shows these and no others). None when nobody
+    /// is signed in.
+    pub fn openable_screens(&self) -> Vec<ScreenKind> {
+        self.session
+            .as_ref()
+            .map(screens_open_to)
+            .unwrap_or_default()
     }
 
     fn say(&mut self, kind: NoticeKind, id: &'static str) {

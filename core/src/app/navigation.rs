@@ -817,8 +817,9 @@ impl App {
         };
         lockers.sort();
         let ids: Vec<LockerId> = lockers.into_iter().map(|(_, id)| id).collect();
+        let day = session.now().tokyo_date().format("%Y%m%d").to_string();
         let issued = crate::qr::issue_sheet(session.store_mut(), Some(actor), &ids, &host)
-            .and_then(|labels| super::screens::label_sheet(&labels));
+            .and_then(|labels| super::screens::label_sheet(&labels, &day));
         match issued {
             Ok((file_name, mime_type, bytes)) => {
                 self.waiting = Some(Waiting::Share {

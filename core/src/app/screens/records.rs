@@ -665,26 +665,33 @@ pub(in crate::app) fn labels(app: &App, session: &Session) -> Screen {
     Screen::new(catalog.text("app-screen-labels"), vec![list, export])
 }
 
-/// The sheet of `labels` as a file to print: a PDF where the app has the PDF stack (the hub's console).
+/// The sheet of `labels` issued on `day` (`YYYYMMDD`, in the file's name) as a file to print: a PDF where the
+/// app has the PDF stack (the hub's console).
 #[cfg(feature = "label-pdf")]
 pub(in crate::app) fn label_sheet(
     labels: &[SheetLabel],
+    day: &str,
 ) -> Result<(String, String, Vec<u8>), LabelError> {
     let font = crate::qr::LabelFont::find()?;
     let pdf = crate::qr::sheet_pdf(labels, &crate::qr::SheetLayout::a4_2x6(), &font)?;
-    Ok(("labels.pdf".to_string(), "application/pdf".to_string(), pdf))
+    Ok((
+        format!("azukari-labels-{day}.pdf"),
+        "application/pdf".to_string(),
+        pdf,
+    ))
 }
 
-/// The sheet of `labels` as a file to print: SVG pages where the app has no PDF stack (phones print labels
-/// from the hub's console).
+/// The sheet of `labels` issued on `day` (`YYYYMMDD`, in the file's name) as a file to print: SVG pages where
+/// the app has no PDF stack (phones print labels from the hub's console).
 #[cfg(not(feature = "label-pdf"))]
 pub(in crate::app) fn label_sheet(
     labels: &[SheetLabel],
+    day: &str,
 ) -> Result<(String, String, Vec<u8>), LabelError> {
     let pages = crate::qr::sheet_svgs(labels, &crate::qr::SheetLayout::a4_2x6())?;
     let first = pages.into_iter().next().ok_or(LabelError::NoLabels)?;
     Ok((
-        "labels.svg".to_string(),
+        format!("azukari-labels-{day}.svg"),
         "image/svg+xml".to_string(),
         first.into_bytes(),
     ))
