@@ -1,5 +1,6 @@
 // Azukari hub pages: passkey ceremonies (WebAuthn) for forms marked data-passkey, and live updates over
-// server-sent events for pages whose <main> has data-live. No framework, no build step; served by the hub.
+// server-sent events for pages whose <main> has data-live, and the download a page names in data-download. No
+// framework, no build step; served by the hub.
 'use strict';
 
 (function () {
@@ -144,6 +145,14 @@
   if (!hasWebAuthn() && document.querySelector('form[data-passkey]')) {
     const missing = document.getElementById('webauthn-missing');
     if (missing) missing.hidden = false;
+  }
+
+  // A file the page has just made (a label sheet, the 管理簿): its download starts once the page has loaded; the
+  // page keeps a button for it in case the browser held it back.
+  if (main && main.dataset.download) {
+    window.addEventListener('load', function () {
+      window.location.assign(main.dataset.download);
+    });
   }
 
   // Live pages: every time the hub's log grows, fetch this page again and swap its content in place.

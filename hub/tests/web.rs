@@ -338,6 +338,7 @@ fn every_app_screen_draws_through_the_one_template_and_its_forms_post_back_the_v
         sections: Vec::new(),
         csrf: "csrf-token".into(),
         live: None,
+        download: None,
         language_switch: Link {
             label: "English".into(),
             href: "/lang/en?back=/console/app".into(),

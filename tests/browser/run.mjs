@@ -3,8 +3,8 @@
 // axe-core on every page (0 serious or critical violations), screenshots at 1024x768 and 390x844.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -292,12 +292,160 @@ test("the core's app: every screen a supervisor opens, drawn from its AppView", 
   await appPost(page, { Open: { screen: 'Home' } });
 });
 
+// The console's own pages for the app's screens (hub/src/web/console_app.rs PAGES), in the navigation's order.
+const appPages = [
+  ['alerts', '/console/alerts'],
+  ['audit', '/console/audit'],
+  ['incidents', '/console/incidents'],
+  ['agreements', '/console/agreements'],
+  ['setup', '/console/setup'],
+  ['labels', '/console/labels'],
+];
+
+// The button of the drawn app screen that posts `event` (a section's own form or a plain action form).
+function eventButton(page, path, event) {
+  const value = JSON.stringify(JSON.stringify(event));
+  return page.locator(`form[action="${path}"] button[name=event][value=${value}], form[action="${path}"]:has(input[name=event][value=${value}]) button`);
+}
+
+test("the console's own pages of the app's screens: in the navigation, each opens its screen marked current", async () => {
+  const { page } = state.supervisor;
+  await page.goto(`${origin}/console`);
+  for (const [name, href] of appPages) {
+    const link = page.locator(`nav a[href="${href}"]`);
+    assert.equal(await link.count(), 1, `${href} is in the supervisor's navigation`);
+    await Promise.all([page.waitForURL(`${origin}${href}`), link.click()]);
+    assert.equal(await page.getAttribute(`nav a[href="${href}"]`, 'aria-current'), 'page', href);
+    assert.equal(await page.locator('nav a[aria-current=page]').count(), 1, href);
+    assert.equal(await page.locator('main h1').count(), 1, href);
+    assert.equal(await page.locator('#live .notice.error').count(), 0, `${href} opens without a refusal`);
+    // Its buttons post back to the page itself.
+    assert.ok(await page.locator(`form[action="${href}"]`).count() > 0, `${href} has its own forms`);
+    await captureBoth(page, `console-${name}`);
+  }
+
+  // A screen reached from a page stays on it: one agreement from the list of agreements.
+  await page.goto(`${origin}/console/agreements`);
+  const agreement = page.locator('li.row form[action="/console/agreements"] button').first();
+  await Promise.all([page.waitForNavigation(), agreement.click()]);
+  assert.equal(new URL(page.url()).pathname, '/console/agreements');
+  assert.equal(await page.getAttribute('nav a[href="/console/agreements"]', 'aria-current'), 'page');
+  await capture(page, 'console-agreements-one-ja');
+
+  // The way back from a page's screen leads to the app's home, at the app's own address.
+  await page.goto(`${origin}/console/audit`);
+  await Promise.all([page.waitForURL(`${origin}/console/app`), eventButton(page, '/console/audit', 'Back').first().click()]);
+  assert.equal(await page.getAttribute('nav a[href="/console/app"]', 'aria-current'), 'page');
+  // The app's page opens at home when the screen kept has a page of its own.
+  await page.goto(`${origin}/console/labels`);
+  await page.click('nav a[href="/console/app"]');
+  await page.waitForURL(`${origin}/console/app`);
+  assert.ok(await page.locator(`li.row form[action="/console/app"] input[name=event][value='${JSON.stringify({ Open: { screen: 'Labels' } })}']`).count() > 0, 'the app page shows home');
+});
+
+// Render the first page of `pdf` in Chromium with pdf.js (served to the page from node_modules by Playwright;
+// no network): its page size in points, its text, how much of it is dark, and a PNG of it.
+async function renderPdf(pdf) {
+  const context = await browser.newContext({ viewport: { width: 800, height: 600 } });
+  const viewer = await context.newPage();
+  const base = 'http://pdf-viewer.test';
+  const files = {
+    '/index.html': ['text/html', '<!doctype html><html lang="en"><title>label sheet</title><body style="margin:0;background:#fff"></body></html>'],
+    '/pdf.min.mjs': ['text/javascript', readFileSync(require.resolve('pdfjs-dist/build/pdf.min.mjs'))],
+    '/pdf.worker.min.mjs': ['text/javascript', readFileSync(require.resolve('pdfjs-dist/build/pdf.worker.min.mjs'))],
+    '/sheet.pdf': ['application/pdf', pdf],
+  };
+  await viewer.route(`${base}/**`, (route) => {
+    const file = files[new URL(route.request().url()).pathname];
+    if (!file) return route.fulfill({ status: 404, body: '' });
+    return route.fulfill({ status: 200, contentType: file[0], body: file[1] });
+  });
+  await viewer.goto(`${base}/index.html`);
+  const rendered = await viewer.evaluate(async (base) => {
+    const pdfjs = await import(`${base}/pdf.min.mjs`);
+    const worker = await (await fetch(`${base}/pdf.worker.min.mjs`)).text();
+    pdfjs.GlobalWorkerOptions.workerPort = new Worker(
+      URL.createObjectURL(new Blob([worker], { type: 'text/javascript' })), { type: 'module' });
+    const data = new Uint8Array(await (await fetch(`${base}/sheet.pdf`)).arrayBuffer());
+    const doc = await pdfjs.getDocument({ data, isEvalSupported: false, useSystemFonts: false }).promise;
+    const first = await doc.getPage(1);
+    const size = first.getViewport({ scale: 1 });
+    const viewport = first.getViewport({ scale: 2 });
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.ceil(viewport.width);
+    canvas.height = Math.ceil(viewport.height);
+    document.body.appendChild(canvas);
+    const context = canvas.getContext('2d');
+    await first.render({ canvas, canvasContext: context, viewport }).promise;
+    const text = (await first.getTextContent()).items.map((item) => item.str).join('');
+    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let dark = 0;
+    for (let i = 0; i < pixels.length; i += 4) if (pixels[i] < 80 && pixels[i + 1] < 80 && pixels[i + 2] < 80) dark++;
+    return {
+      pages: doc.numPages, width: size.width, height: size.height, text,
+      dark: dark / (canvas.width * canvas.height), png: canvas.toDataURL('image/png'),
+    };
+  }, base);
+  await context.close();
+  return rendered;
+}
+
+test('the labels page prints an A4 label sheet as a PDF download, and the page says what to do next', async () => {
+  const { page } = state.supervisor;
+  await page.goto(`${origin}/console/labels`);
+  const lockers = (await page.locator('li.row .row-title').allTextContents()).map((t) => t.trim());
+  assert.ok(lockers.length > 0, 'the labels page lists the lockers');
+  const issue = eventButton(page, '/console/labels', 'IssueLabels');
+  assert.equal(await issue.count(), 1, 'the issue button');
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30000 }), issue.click()]);
+  const name = download.suggestedFilename();
+  assert.match(name, /^azukari-labels-\d{8}\.pdf$/);
+  const pdf = readFileSync(await download.path());
+  assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
+
+  // The page after the download: its own address, the app's notice, and a button to download the same sheet
+  // again (without issuing new labels).
+  assert.equal(new URL(page.url()).pathname, '/console/labels');
+  assert.ok((await page.textContent('#live')).includes('新しいラベルを発行しました'), 'the app says to print and replace the labels');
+  const again = page.locator('#live a.btn[href="/console/download"]');
+  assert.equal(await again.count(), 1);
+  const served = await page.evaluate(async () => {
+    const r = await fetch('/console/download');
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    return { type: r.headers.get('content-type'), disposition: r.headers.get('content-disposition'), cache: r.headers.get('cache-control'), size: bytes.length };
+  });
+  assert.equal(served.type, 'application/pdf');
+  assert.equal(served.disposition, `attachment; filename="${name}"`);
+  assert.equal(served.cache, 'no-store');
+  assert.equal(served.size, pdf.length, 'the same sheet again');
+  await capture(page, 'console-labels-issued-ja');
+  // A reload neither issues labels again nor starts the download again.
+  await page.reload();
+  assert.equal(await page.locator('main[data-download]').count(), 0);
+  assert.equal(await page.locator('#live a.btn[href="/console/download"]').count(), 0);
+
+  // A4 (595 x 842 pt), the lockers' names in the text, QR codes drawn; the first page as a PNG to look at.
+  const sheet = await renderPdf(pdf);
+  assert.ok(Math.abs(sheet.width - 595.28) < 1 && Math.abs(sheet.height - 841.89) < 1, `A4: ${sheet.width} x ${sheet.height}`);
+  const shown = lockers.filter((locker) => sheet.text.includes(locker.replace(/\s+/g, '')) || sheet.text.includes(locker));
+  assert.ok(shown.length > 0, `locker names on the sheet: ${sheet.text.slice(0, 200)}`);
+  assert.ok(sheet.dark > 0.02, `QR codes drawn (dark share ${sheet.dark})`);
+  const file = path.join(screens, 'labels-pdf-page1.png');
+  writeFileSync(file, Buffer.from(sheet.png.split(',')[1], 'base64'));
+  shots.push(file);
+  console.log(`label sheet: ${name}, ${pdf.length} bytes, ${sheet.pages} page(s), ${sheet.width} x ${sheet.height} pt`);
+});
+
 test('an administrator enrols and issues a staff link from the console', async () => {
   const admin = await actor();
   const { page } = admin;
   await page.goto(links.admin);
   await page.click('form[data-passkey] button');
   await page.waitForURL(`${origin}/console`);
+  // What the core lets an administrator open is in the navigation: setup and labels.
+  for (const href of ['/console/setup', '/console/labels']) {
+    assert.equal(await page.locator(`nav a[href="${href}"]`).count(), 1, `${href} for the administrator`);
+  }
   await page.goto(`${origin}/console/people`);
   await page.locator('form[action="/console/people/staff-link"] button').first().click();
   await page.waitForSelector('.qr svg');
@@ -377,4 +525,83 @@ test('an in-app browser without WebAuthn is told how to open the page in the pho
   assert.ok((await page.textContent('#webauthn-missing')).includes('ブラウザで開く'));
   await capture(page, 'family-no-webauthn-ja');
   await context.close();
+});
+
+// Whether the process `pid` has ended (gone, or a zombie its parent has not collected yet).
+function ended(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+async function healthy() {
+  try {
+    return (await fetch(`${origin}/healthz`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+test("a damaged hub ledger: after a restart the console's home says so first, with what to do", async () => {
+  // Stop the served demo hub and edit one byte of an old event of its own ledger (outside the newest events
+  // every open rechecks: the hub starts, and its whole-ledger check at start finds it).
+  const pid = Number(process.env.AZUKARI_HUB_PID);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 300 && !ended(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(ended(pid), 'the demo hub stopped');
+  const store = path.join(demo, 'facility.azukari');
+  assert.ok(existsSync(store));
+  const edit = spawnSync('python3', ['-c', `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DROP TRIGGER IF EXISTS events_are_append_only_no_update")
+(data,) = db.execute("SELECT bytes FROM events WHERE log_index = 2").fetchone()
+data = bytearray(data)
+data[len(data) // 2] ^= 0x01
+db.execute("UPDATE events SET bytes = ? WHERE log_index = 2", (bytes(data),))
+db.commit()
+print(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+`, store], { encoding: 'utf8' });
+  assert.equal(edit.status, 0, edit.stderr);
+  assert.ok(Number(edit.stdout) > 70, `an old event: ${edit.stdout.trim()} events`);
+
+  const hub = spawn(bin, ['serve', '--dir', demo, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  hub.stdout.on('data', (d) => { output += d; });
+  hub.stderr.on('data', (d) => { output += d; });
+  const exited = new Promise((resolve) => hub.on('exit', resolve));
+  try {
+    for (let i = 0; i < 300 && !(await healthy()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(await healthy(), `the hub serves again: ${output}`);
+    for (let i = 0; i < 300 && !output.includes('ledger_damaged'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(output.includes('ledger_damaged'), `the hub's check found the edit: ${output}`);
+
+    // The sessions ended with the hub: sign in again with the passkey.
+    const { page } = state.supervisor;
+    await page.goto(`${origin}/console`);
+    await page.waitForURL(`${origin}/console/signin`);
+    await page.click('form[data-passkey] button');
+    await page.waitForURL(`${origin}/console`);
+    // The alarm is stored just after the check logs it.
+    for (let i = 0; i < 50 && (await page.locator('#live > .notice.error').count()) === 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await page.reload();
+    }
+    const first = page.locator('#live > .notice').first();
+    assert.equal(await first.getAttribute('class'), 'notice error');
+    assert.equal(await first.getAttribute('role'), 'alert');
+    const text = await first.textContent();
+    assert.ok(text.includes('ハブの台帳の検証に失敗しました'), text);
+    assert.ok(text.includes('証明データを書き出して') && text.includes('システムの担当者に連絡'), `what to do: ${text}`);
+    await captureBoth(page, 'console-home-ledger-damaged');
+    await page.goto(`${origin}/lang/en?back=/console`);
+    assert.ok((await page.locator('#live > .notice').first().textContent()).includes("The hub's ledger failed verification"));
+    await page.goto(`${origin}/lang/ja?back=/console`);
+  } finally {
+    hub.kill('SIGTERM');
+    await exited;
+  }
 });

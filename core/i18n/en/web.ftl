@@ -103,6 +103,16 @@ web-app-needs-phone = Do this (reading a QR code, tapping a card) in the phone a
 web-nav-app = All screens
 web-app-decide-with-passkey = Approvals and denials are signed with your passkey: decide here
 web-nav-devices = Devices
+# The console's own pages for the app's screens (console_app.rs PAGES)
+web-nav-alerts = Alerts
+web-nav-audit = Audits
+web-nav-incidents = Incidents
+web-nav-agreements = Agreements
+web-nav-setup = Setup
+web-nav-labels = Labels
+web-app-file-ready = Your file is ready. If the download does not start, press this button.
+web-app-file-download = Download ({ $name })
+web-app-file-gone = There is no file to download. Make it again with the button on its screen.
 web-devices-title = Devices
 web-devices-list = Enrolled devices
 web-devices-events = { $count } record(s)

@@ -103,6 +103,16 @@ web-app-needs-phone = この操作（QRコードの読み取り・カードの�
 web-nav-app = すべての画面
 web-app-decide-with-passkey = 承認・却下はパスキーで署名します。この画面から行ってください
 web-nav-devices = 端末
+# The console's own pages for the app's screens (console_app.rs PAGES)
+web-nav-alerts = お知らせ
+web-nav-audit = 監査（棚卸し）
+web-nav-incidents = 紛失・盗難
+web-nav-agreements = 預かり合意
+web-nav-setup = 設定
+web-nav-labels = ラベル印刷
+web-app-file-ready = ファイルを用意しました。ダウンロードが始まらないときは、このボタンを押してください。
+web-app-file-download = ダウンロード（{ $name }）
+web-app-file-gone = ダウンロードできるファイルはありません。もう一度、画面のボタンから作成してください。
 web-devices-title = 端末
 web-devices-list = 登録済みの端末
 web-devices-events = 記録 { $count } 件

@@ -102,30 +102,14 @@ async fn me(web: &Web, visit: &Visit) -> Result<Me, Response> {
     found.ok_or_else(|| Redirect::to("/console/signin").into_response())
 }
 
-/// The console's page frame: who is signed in and the navigation by role.
+/// The console's page frame: who is signed in and the navigation (by role, and by what the core says the person
+/// may open).
 fn console_page(web: &Web, visit: &Visit, me: &Me, title_id: &str, path: &str) -> Page {
     let mut page = web.page(visit, visit.text(title_id), path);
     page.signed_in = Some(me.name.clone());
-    let mut links = vec![("web-nav-home", "/console")];
-    if me.may(Role::Supervisor) || me.may(Role::Admin) {
-        links.push(("web-nav-approvals", "/console/approvals"));
-        links.push(("web-nav-board", "/console/board"));
-    }
-    if me.may(Role::Admin) || me.may(Role::Supervisor) {
-        links.push(("web-nav-people", "/console/people"));
-    }
-    if me.may(Role::Admin) {
-        links.push(("web-nav-devices", "/console/devices"));
-    }
-    links.push(("web-nav-app", "/console/app"));
-    page.nav = links
-        .into_iter()
-        .map(|(id, href)| Link {
-            label: visit.text(id),
-            href: href.to_string(),
-            current: href == path,
-        })
-        .collect();
+    let openable = super::nav::openable(web, me.id);
+    let nav: Vec<Link> = super::nav::links(visit, &me.roles, &openable, path);
+    page.nav = nav;
     page
 }
 

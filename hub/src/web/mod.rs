@@ -31,6 +31,7 @@ pub mod store;
 mod console;
 mod console_app;
 mod family;
+mod nav;
 mod passkeys;
 
 use crate::service::Hub;
@@ -223,6 +224,9 @@ pub(crate) struct WebSession {
     flash: Vec<PageNotice>,
     /// This session's state of the console's app (`App::save`, sealed by the app).
     app_state: Option<Vec<u8>>,
+    /// The last file the console's app gave this session to save (labels, 管理簿), and whether the page has yet
+    /// to start its download.
+    download: Option<(console_app::SharedFile, bool)>,
 }
 
 /// The request's session (created when missing), its id and whether the cookie must be set.
@@ -295,6 +299,7 @@ impl FromRequestParts<Web> for Visit {
                 pending: None,
                 flash: Vec::new(),
                 app_state: None,
+                download: None,
             },
         );
         Ok(Visit {
@@ -368,6 +373,7 @@ impl Web {
                 pending: None,
                 flash: Vec::new(),
                 app_state: None,
+                download: None,
             },
         );
         Some(id)
@@ -458,6 +464,7 @@ impl Web {
             sections: Vec::new(),
             csrf: visit.csrf.clone(),
             live: None,
+            download: None,
             language_switch: Link {
                 label: visit.text("web-language-switch"),
                 href: format!("/lang/{}?back={}", other.tag(), encode_path(path)),

@@ -190,6 +190,8 @@ pub struct Page {
     pub csrf: String,
     /// The server-sent events URL whose messages refresh the page's content without a reload.
     pub live: Option<String>,
+    /// A download the script starts as soon as the page is shown (a file the app gave to save or print).
+    pub download: Option<String>,
     /// The other language.
     pub language_switch: Link,
     /// `lang` of the other language's link.
