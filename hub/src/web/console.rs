@@ -9,6 +9,7 @@ use super::passkeys::{self, Decision, Finish};
 use super::store::{LinkKind, LinkRefusal, StoredPasskey};
 use super::{Visit, Web, Who, checked_form, checked_json, internal, paragraph_section, refuse};
 use crate::bundle::make_bundle;
+use crate::seen::DeviceHealth;
 use crate::service::Hub;
 use axum::Router;
 use axum::body::Bytes;
@@ -1275,44 +1276,40 @@ async fn devices(State(web): State<Web>, visit: Visit) -> Response {
     if !me.may(Role::Admin) {
         return Redirect::to("/console").into_response();
     }
+    let locale = visit.locale;
     let listed = web
-        .with_hub(|hub| -> Option<Vec<(String, u64)>> {
-            let events = hub.store().ok()?.events().ok()?;
-            let devices: Vec<(azukari_core::model::DeviceId, String)> = events
-                .iter()
-                .filter_map(|e| e.decode().ok())
-                .filter_map(|e| match e.body {
-                    EventBody::DeviceRegistered { device, label, .. } => Some((device, label)),
-                    EventBody::FacilityCreated { .. } => Some((e.device, "ハブ / hub".to_string())),
-                    _ => None,
-                })
-                .collect();
-            Some(
-                devices
-                    .into_iter()
-                    .map(|(device, label)| (label, hub.log().last_seq(device)))
-                    .collect(),
-            )
+        .with_hub(move |hub| -> Option<Vec<PageRow>> {
+            let log = hub.log();
+            let now = SystemClock.now().0;
+            let size = log.tree().len();
+            let founding = log.trust_anchor().founding_device;
+            let catalog = azukari_core::i18n::catalog(locale);
+            let mut rows = vec![PageRow {
+                title: catalog.text("web-devices-hub"),
+                details: vec![device_events(catalog, log.last_seq(founding))],
+                severity: None,
+                actions: Vec::new(),
+            }];
+            for device in log.enrolled_devices().ok()? {
+                let health = DeviceHealth::of(log.seen(device.device), now, size);
+                rows.push(PageRow {
+                    title: device.label,
+                    details: device_health(catalog, locale, &health, log.last_seq(device.device)),
+                    severity: (health.silent || health.clock_off).then_some("warning"),
+                    actions: Vec::new(),
+                });
+            }
+            Some(rows)
         })
         .await;
-    let Ok(Some(listed)) = listed else {
+    let Ok(Some(rows)) = listed else {
         return internal();
     };
     let mut page = console_page(&web, &visit, &me, "web-devices-title", "/console/devices");
     page.sections.push(PageSection {
         title: Some(visit.text("web-devices-list")),
-        rows: listed
-            .into_iter()
-            .map(|(label, events)| PageRow {
-                title: label,
-                details: vec![visit.catalog().format(
-                    "web-devices-events",
-                    &[("count", azukari_core::i18n::Arg::from(events as i64))],
-                )],
-                severity: None,
-                actions: Vec::new(),
-            })
-            .collect(),
+        paragraphs: vec![visit.text("web-devices-list-body")],
+        rows,
         ..PageSection::default()
     });
     page.sections.push(PageSection {
@@ -1330,6 +1327,53 @@ async fn devices(State(web): State<Web>, visit: Visit) -> Response {
     });
     web.log(&visit, &visit.who_tag(), "read", "/console/devices");
     web.render(&visit, &page)
+}
+
+fn device_events(catalog: &azukari_core::i18n::Catalog, count: u64) -> String {
+    catalog.format(
+        "web-devices-events",
+        &[("count", azukari_core::i18n::Arg::from(count as i64))],
+    )
+}
+
+/// A device's sync status in words: when it last synced, what it has not received yet, its clock, its records.
+fn device_health(
+    catalog: &azukari_core::i18n::Catalog,
+    locale: azukari_core::i18n::Locale,
+    health: &DeviceHealth,
+    records: u64,
+) -> Vec<String> {
+    use azukari_core::i18n::Arg;
+    let Some(at) = health.last_seen else {
+        return vec![
+            catalog.text("web-devices-never"),
+            device_events(catalog, records),
+        ];
+    };
+    let seen = azukari_core::app::format::date_time(azukari_core::clock::Timestamp(at), locale);
+    let mut lines = vec![catalog.format(
+        if health.silent {
+            "web-devices-silent"
+        } else {
+            "web-devices-seen"
+        },
+        &[("at", Arg::from(seen))],
+    )];
+    lines.push(catalog.format(
+        "web-devices-pending",
+        &[("count", Arg::from(health.pending as i64))],
+    ));
+    let seconds = health.clock_offset_ms / 1000;
+    lines.push(catalog.format(
+        if health.clock_off {
+            "web-devices-clock-off"
+        } else {
+            "web-devices-clock"
+        },
+        &[("seconds", Arg::from(seconds))],
+    ));
+    lines.push(device_events(catalog, records));
+    lines
 }
 
 /// A one-time enrolment QR for a new device, shown on screen (what `azukari-hub enroll` prints).

@@ -18,7 +18,7 @@ use super::app_view::{draw, events_from_form};
 use super::console::notice_class;
 use super::page::{Action, Page, PageSection};
 use super::{Visit, Web, Who, checked_form, internal};
-use crate::service::{Hub, ServiceError, check_pusher};
+use crate::service::{Hub, LocalHub};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -31,11 +31,7 @@ use azukari_core::clock::SystemClock;
 use azukari_core::crypto::FileKeyVault;
 use azukari_core::i18n::{Arg, Locale};
 use azukari_core::model::Role;
-use azukari_core::sync::auth::request_body;
-use azukari_core::sync::protocol::{PullRequest, PullResponse, PushRequest, PushResponse};
-use azukari_core::sync::{
-    HubTransport, PendingEnrollment, RequestAuth, Route, TransportError, sync,
-};
+use azukari_core::sync::{PendingEnrollment, sync};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -151,60 +147,11 @@ pub(crate) struct ConsoleApp {
     app: Mutex<Option<App>>,
 }
 
-/// The hub behind the server's lock as the console device's transport (as `LocalHub` is for tests).
-struct SharedHub(Arc<Mutex<Hub>>);
-
-fn refused(error: ServiceError) -> TransportError {
-    TransportError::Refused {
-        status: 0,
-        message: error.to_string(),
-    }
-}
-
-impl SharedHub {
-    fn with<T>(&self, f: impl FnOnce(&mut Hub) -> T) -> Result<T, TransportError> {
-        let mut hub = self
-            .0
-            .lock()
-            .map_err(|_| TransportError::Unreachable("the hub failed".into()))?;
-        Ok(f(&mut hub))
-    }
-}
-
-impl HubTransport for SharedHub {
-    fn push(
-        &self,
-        request: &PushRequest,
-        auth: &RequestAuth,
-    ) -> Result<PushResponse, TransportError> {
-        let body = request_body(request).map_err(|e| refused(e.into()))?;
-        self.with(|hub| {
-            hub.authenticate(Route::Push, auth, &body)?;
-            check_pusher(request, auth)?;
-            hub.push(request)
-        })?
-        .map_err(refused)
-    }
-
-    fn pull(
-        &self,
-        request: &PullRequest,
-        auth: &RequestAuth,
-    ) -> Result<PullResponse, TransportError> {
-        let body = request_body(request).map_err(|e| refused(e.into()))?;
-        self.with(|hub| {
-            hub.authenticate(Route::Pull, auth, &body)?;
-            hub.pull(request)
-        })?
-        .map_err(refused)
-    }
-}
-
 /// Enroll the console device with the hub (once) and open its app, unlocked with its vault.
 fn open_console(hub: &Arc<Mutex<Hub>>, dir: &Path, host: &str) -> Result<App, String> {
     let path: PathBuf = dir.join("console.azukari");
     let vault = FileKeyVault::new(dir.join("console.key"));
-    let transport = SharedHub(hub.clone());
+    let transport = LocalHub::shared(hub.clone());
     if !path.exists() {
         let pending = PendingEnrollment::new().map_err(|e| e.to_string())?;
         let offer = transport
@@ -271,7 +218,7 @@ fn turn(
         *slot = Some(open_console(&web.hub, &dir, &web.rp_id)?);
     }
     let app = slot.as_mut().ok_or("no console")?;
-    let transport = SharedHub(web.hub.clone());
+    let transport = LocalHub::shared(web.hub.clone());
     let _ = app.sync(&transport);
     match saved {
         Some(bytes) => {
