@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod demo_load;
+
 type Failure = Box<dyn std::error::Error>;
 
 /// The largest key or checkpoint file `verify` reads.
@@ -92,6 +94,14 @@ enum Command {
         /// Also write the one-time links as JSON to this file (with --serve; for the browser tests).
         #[arg(long)]
         links: Option<PathBuf>,
+        /// Instead of a week, record history until the ledger holds this many events: ten years at most of a
+        /// 100-resident facility (for benchmarks; 200,000 takes a few minutes in a release build).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1_000..=5_000_000))]
+        history_events: Option<u64>,
+        /// Serve the demo already in --dir (made earlier by `demo --dir`) with fresh one-time links, instead of
+        /// making a new one (with --serve).
+        #[arg(long, requires = "dir", requires = "serve")]
+        existing: bool,
     },
     /// Issue a one-time link with which a member of staff registers a passkey for the browser console.
     StaffLink {
@@ -120,9 +130,35 @@ enum Command {
         /// How many requests to make (each for another item).
         #[arg(long, default_value_t = 1)]
         requests: usize,
-        /// How long to wait for the answers, in seconds.
+        /// How long to wait for the answers, in seconds (0: do not wait).
         #[arg(long, default_value_t = 120)]
         wait: u64,
+        /// Make the requests one at a time, this many milliseconds apart, each pushed at once and printed with
+        /// the Unix time in milliseconds of the tap and of the push's answer (for the browser benchmark).
+        #[arg(long)]
+        pace_ms: Option<u64>,
+    },
+    /// Enroll many devices with the served demo hub and keep each one holding a long-poll pull, as caught-up
+    /// phones and tablets do between taps (for the browser benchmark).
+    DemoDevices {
+        /// The demo's directory (the hub's, for the enrollment tokens).
+        #[arg(long)]
+        dir: PathBuf,
+        /// The served hub.
+        #[arg(long, default_value = "http://127.0.0.1:8443")]
+        url: String,
+        /// How many devices.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+        count: u64,
+        /// How long they stay connected once all are waiting, in seconds.
+        #[arg(long, default_value_t = 300)]
+        seconds: u64,
+        /// Where the devices' stores go (default: a new temporary directory, removed at the end).
+        #[arg(long)]
+        work: Option<PathBuf>,
+        /// Also stop when standard input closes (for the benchmark script).
+        #[arg(long)]
+        stdin_stops: bool,
     },
     /// Export the 管理簿 as CSV (Excel, Japanese) and the auditor's proof bundle.
     Export {
@@ -194,13 +230,18 @@ fn main() -> ExitCode {
             serve,
             listen,
             links,
-        } => run_demo(dir).and_then(|(code, dir)| {
-            if serve {
-                serve_demo(&dir, listen, links.as_deref())
-            } else {
-                Ok(code)
-            }
-        }),
+            history_events,
+            existing,
+        } => match (existing, dir) {
+            (true, Some(dir)) => serve_demo(&dir, listen, links.as_deref()),
+            (_, dir) => run_demo(dir, history_events).and_then(|(code, dir)| {
+                if serve {
+                    serve_demo(&dir, listen, links.as_deref())
+                } else {
+                    Ok(code)
+                }
+            }),
+        },
         Command::StaffLink {
             dir,
             staff,
@@ -212,7 +253,23 @@ fn main() -> ExitCode {
             url,
             requests,
             wait,
-        } => demo_phone(&dir, &url, requests, wait),
+            pace_ms,
+        } => demo_phone(&dir, &url, requests, wait, pace_ms),
+        Command::DemoDevices {
+            dir,
+            url,
+            count,
+            seconds,
+            work,
+            stdin_stops,
+        } => demo_load::run_devices(
+            &dir,
+            &url,
+            count as usize,
+            seconds,
+            work.as_deref(),
+            stdin_stops,
+        ),
         Command::Export {
             dir,
             csv,
@@ -384,8 +441,12 @@ fn enroll(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The demo: a facility on a hub, a caregiver's phone enrolled in process, a week of handovers synced every day.
-fn run_demo(dir: Option<PathBuf>) -> Result<(ExitCode, PathBuf), Failure> {
+/// The demo: a facility on a hub, a caregiver's phone enrolled in process, a week of handovers synced every day
+/// (or, with `history_events`, years of handovers until the ledger holds that many events: see [`demo_load`]).
+fn run_demo(
+    dir: Option<PathBuf>,
+    history_events: Option<u64>,
+) -> Result<(ExitCode, PathBuf), Failure> {
     let dir = match dir {
         Some(dir) => dir,
         None => std::env::temp_dir().join(format!("azukari-hub-demo-{}", std::process::id())),
@@ -397,10 +458,14 @@ fn run_demo(dir: Option<PathBuf>) -> Result<(ExitCode, PathBuf), Failure> {
         )
         .into());
     }
-    let week_ago = chrono::NaiveDate::from_ymd_opt(2026, 11, 17)
-        .and_then(|d| Timestamp::from_tokyo(d, 7, 30))
-        .ok_or("bad start date")?;
-    let clock = Arc::new(ManualClock::new(week_ago));
+    let today = SystemClock.now().tokyo_date();
+    let start = match history_events {
+        Some(_) => Some(demo_load::seed_day(today)),
+        None => chrono::NaiveDate::from_ymd_opt(2026, 11, 17),
+    }
+    .and_then(|d| Timestamp::from_tokyo(d, 7, 30))
+    .ok_or("bad start date")?;
+    let clock = Arc::new(ManualClock::new(start));
     let passphrase = generate_recovery_passphrase()?;
     std::fs::create_dir_all(&dir)?;
     let mut hub = Hub::init(
@@ -414,7 +479,11 @@ fn run_demo(dir: Option<PathBuf>) -> Result<(ExitCode, PathBuf), Failure> {
         },
         clock.clone(),
     )?;
-    let facility = demo::seed(hub.store()?, 8)?;
+    let residents = match history_events {
+        Some(_) => demo_load::HISTORY_RESIDENTS,
+        None => 8,
+    };
+    let facility = demo::seed(hub.store()?, residents)?;
     hub.publish_own()?;
     let local = LocalHub::new(hub);
 
@@ -433,14 +502,28 @@ fn run_demo(dir: Option<PathBuf>) -> Result<(ExitCode, PathBuf), Failure> {
     sync(&mut phone, &local, 0)?;
 
     let mut totals = (0, 0, 0);
-    for _ in 0..7 {
-        let day = demo::record_day(&mut phone, &facility, &clock)?;
-        totals = (
-            totals.0 + day.checkouts,
-            totals.1 + day.returns,
-            totals.2 + day.handovers,
-        );
-        sync(&mut phone, &local, 0)?;
+    let mut recorded = None;
+    match history_events {
+        Some(events) => {
+            println!(
+                "recording history until the ledger holds {events} events / {events}件になるまで履歴を記録します"
+            );
+            let started = std::time::Instant::now();
+            let made =
+                demo_load::record_history(&mut phone, &local, &facility, &clock, today, events)?;
+            recorded = Some((made, started.elapsed()));
+        }
+        None => {
+            for _ in 0..7 {
+                let day = demo::record_day(&mut phone, &facility, &clock)?;
+                totals = (
+                    totals.0 + day.checkouts,
+                    totals.1 + day.returns,
+                    totals.2 + day.handovers,
+                );
+                sync(&mut phone, &local, 0)?;
+            }
+        }
     }
 
     let (head, verifier_key, store_report) = local.with(|h| -> Result<_, Failure> {
@@ -453,10 +536,21 @@ fn run_demo(dir: Option<PathBuf>) -> Result<(ExitCode, PathBuf), Failure> {
     })??;
     println!("Azukari hub demo / 預かりハブのデモ — {}", clock.now());
     println!("hub directory / ハブのディレクトリ: {}", dir.display());
-    println!(
-        "a week of handovers on a caregiver's phone, synced daily / 1週間分の持出・返却（端末から毎日同期）: {} checkouts, {} returns, {} handovers",
-        totals.0, totals.1, totals.2
-    );
+    match recorded {
+        Some((made, took)) => println!(
+            "history on a caregiver's phone / 端末で記録した履歴: {} checkouts, {} returns, {} trainings, {} to {} ({:.0} s)",
+            made.checkouts,
+            made.returns,
+            made.trainings,
+            made.first_day.map(|d| d.to_string()).unwrap_or_default(),
+            made.last_day.map(|d| d.to_string()).unwrap_or_default(),
+            took.as_secs_f64()
+        ),
+        None => println!(
+            "a week of handovers on a caregiver's phone, synced daily / 1週間分の持出・返却（端末から毎日同期）: {} checkouts, {} returns, {} handovers",
+            totals.0, totals.1, totals.2
+        ),
+    }
     println!(
         "hub log / ハブの記録: {} events, {} device(s), Merkle root {}",
         head.size,
@@ -650,12 +744,17 @@ fn staff_link(
 }
 
 /// The demo's caregiver phone asks for `count` checkouts that need approval, then waits for the supervisor's
-/// answers: exit 0 when all were approved, 3 when one was denied, 4 when time ran out.
-fn demo_phone(dir: &Path, url: &str, count: usize, wait: u64) -> Result<ExitCode, Failure> {
+/// answers: exit 0 when all were approved, 3 when one was denied, 4 when time ran out. With `wait` 0 it does not
+/// wait. With `pace_ms` it makes the requests one at a time, that far apart, each pushed at once and printed with
+/// the Unix times in milliseconds of the tap and of the push's answer.
+fn demo_phone(
+    dir: &Path,
+    url: &str,
+    count: usize,
+    wait: u64,
+    pace_ms: Option<u64>,
+) -> Result<ExitCode, Failure> {
     use azukari_core::custody::{Custody, RequestStatus};
-    use azukari_core::flows::handover::{
-        HandoverFlow, HandoverIntent, HandoverStep, PurposeChoice,
-    };
     use azukari_core::model::Role;
     use azukari_core::store::{OpenOptions, Store, Unlock};
     let vault = azukari_core::crypto::FileKeyVault::new(dir.join("phone.key"));
@@ -682,53 +781,70 @@ fn demo_phone(dir: &Path, url: &str, count: usize, wait: u64) -> Result<ExitCode
         .map(|r| (r.item.id, r.item.home_locker))
         .collect();
     let mut asked = Vec::new();
-    'search: for caregiver in &caregivers {
-        session.sign_in(*caregiver)?;
-        for (item, locker) in &items {
-            if asked.contains(item) {
-                continue;
-            }
-            let mut flow = HandoverFlow::new();
-            let steps = [
-                HandoverIntent::ScanLocker { locker: *locker },
-                HandoverIntent::ChooseItem { item: *item },
-                HandoverIntent::ChoosePurpose {
-                    purpose: PurposeChoice::MedicalVisit,
-                    note: None,
-                },
-            ];
-            if steps
-                .into_iter()
-                .any(|intent| flow.handle(&mut session, intent).is_err())
+    let mut waiting = Vec::new();
+    match pace_ms {
+        None => {
+            let mut tapped = 0;
+            while asked.len() < count
+                && let Some(item) =
+                    request_approval(&mut session, &caregivers, &items, &asked, &mut tapped)?
             {
-                continue;
+                asked.push(item);
             }
-            if flow.view(&session).step != HandoverStep::NeedsApproval {
-                continue;
+            if asked.len() < count.max(1) {
+                return Err("no checkout needs approval now / 承認が必要な持出がありません".into());
             }
-            flow.handle(&mut session, HandoverIntent::RequestApproval)?;
-            asked.push(*item);
-            if asked.len() == count {
-                break 'search;
+            waiting = session
+                .store()
+                .state()
+                .requests
+                .iter()
+                .filter(|(_, r)| asked.contains(&r.item) && r.status == RequestStatus::Pending)
+                .map(|(id, _)| *id)
+                .collect();
+            sync(session.store_mut(), &client, 0)?;
+            for request in &waiting {
+                println!("requested / 承認を依頼しました: {}", request.0);
             }
         }
-        session.sign_out();
+        Some(pace) => {
+            for n in 0..count {
+                if n > 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(pace));
+                }
+                let before: std::collections::BTreeSet<_> =
+                    session.store().state().requests.keys().copied().collect();
+                let mut tapped = 0;
+                let Some(item) =
+                    request_approval(&mut session, &caregivers, &items, &asked, &mut tapped)?
+                else {
+                    return Err(
+                        "no checkout needs approval now / 承認が必要な持出がありません".into(),
+                    );
+                };
+                asked.push(item);
+                let made: Vec<_> = session
+                    .store()
+                    .state()
+                    .requests
+                    .iter()
+                    .filter(|(id, r)| r.item == item && !before.contains(*id))
+                    .map(|(id, _)| *id)
+                    .collect();
+                sync(session.store_mut(), &client, 0)?;
+                let pushed = unix_ms();
+                for request in made {
+                    println!(
+                        "requested / 承認を依頼しました: {} (tapped {tapped} ms, pushed {pushed} ms)",
+                        request.0
+                    );
+                    waiting.push(request);
+                }
+            }
+        }
     }
-    session.sign_out();
-    if asked.len() < count.max(1) {
-        return Err("no checkout needs approval now / 承認が必要な持出がありません".into());
-    }
-    let mut waiting: Vec<_> = session
-        .store()
-        .state()
-        .requests
-        .iter()
-        .filter(|(_, r)| asked.contains(&r.item) && r.status == RequestStatus::Pending)
-        .map(|(id, _)| *id)
-        .collect();
-    sync(session.store_mut(), &client, 0)?;
-    for request in &waiting {
-        println!("requested / 承認を依頼しました: {}", request.0);
+    if wait == 0 {
+        return Ok(ExitCode::SUCCESS);
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
     let mut denied = false;
@@ -759,6 +875,61 @@ fn demo_phone(dir: &Path, url: &str, count: usize, wait: u64) -> Result<ExitCode
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// As one of `caregivers`, ask for a medical-visit checkout of one of `items` (not yet `asked`) that the rules
+/// let through only with a supervisor's approval: the item asked for, or `None` when no checkout needs one.
+/// `tapped` is set to the Unix time in milliseconds at which the request was asked for (the caregiver's tap).
+fn request_approval(
+    session: &mut Session,
+    caregivers: &[azukari_core::model::StaffId],
+    items: &[(azukari_core::model::ItemId, azukari_core::model::LockerId)],
+    asked: &[azukari_core::model::ItemId],
+    tapped: &mut u128,
+) -> Result<Option<azukari_core::model::ItemId>, Failure> {
+    use azukari_core::flows::handover::{
+        HandoverFlow, HandoverIntent, HandoverStep, PurposeChoice,
+    };
+    for caregiver in caregivers {
+        session.sign_in(*caregiver)?;
+        for (item, locker) in items {
+            if asked.contains(item) {
+                continue;
+            }
+            let mut flow = HandoverFlow::new();
+            let steps = [
+                HandoverIntent::ScanLocker { locker: *locker },
+                HandoverIntent::ChooseItem { item: *item },
+                HandoverIntent::ChoosePurpose {
+                    purpose: PurposeChoice::MedicalVisit,
+                    note: None,
+                },
+            ];
+            if steps
+                .into_iter()
+                .any(|intent| flow.handle(session, intent).is_err())
+            {
+                continue;
+            }
+            if flow.view(session).step != HandoverStep::NeedsApproval {
+                continue;
+            }
+            *tapped = unix_ms();
+            flow.handle(session, HandoverIntent::RequestApproval)?;
+            session.sign_out();
+            return Ok(Some(*item));
+        }
+        session.sign_out();
+    }
+    Ok(None)
+}
+
+/// Now, in Unix milliseconds (what a browser's `Date.now()` gives on the same machine).
+fn unix_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
 }
 
 fn print_qr(text: &str) -> Result<(), Failure> {
