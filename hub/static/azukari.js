@@ -155,29 +155,37 @@
     });
   }
 
-  // Live pages: every time the hub's log grows, fetch this page again and swap its content in place.
+  // Live pages: every time the hub's log grows, fetch this page again and swap its content in place. A growth
+  // announced while a fetch is running is not dropped: one more fetch follows it.
   if (main && main.dataset.live && window.EventSource) {
     let first = true;
     let busy = false;
-    const source = new EventSource(main.dataset.live);
-    source.onmessage = async function () {
-      if (first) { first = false; return; }
-      if (busy) return;
+    let again = false;
+    const refresh = async function () {
       busy = true;
       try {
-        const response = await fetch(window.location.pathname, { credentials: 'same-origin' });
-        if (response.ok) {
-          const html = await response.text();
-          const next = new DOMParser().parseFromString(html, 'text/html').getElementById('live');
-          const live = document.getElementById('live');
-          if (next && live) {
-            live.replaceWith(document.importNode(next, true));
-            document.body.dataset.updated = String(Date.now());
+        do {
+          again = false;
+          const response = await fetch(window.location.pathname, { credentials: 'same-origin' });
+          if (response.ok) {
+            const html = await response.text();
+            const next = new DOMParser().parseFromString(html, 'text/html').getElementById('live');
+            const live = document.getElementById('live');
+            if (next && live) {
+              live.replaceWith(document.importNode(next, true));
+              document.body.dataset.updated = String(Date.now());
+            }
           }
-        }
+        } while (again);
       } finally {
         busy = false;
       }
+    };
+    const source = new EventSource(main.dataset.live);
+    source.onmessage = function () {
+      if (first) { first = false; return; }
+      if (busy) { again = true; return; }
+      refresh();
     };
   }
 })();

@@ -5,15 +5,54 @@
 
 use super::labels::Labels;
 use super::{FlowError, Session};
+use crate::clock::Timestamp;
 use crate::ledger::{EventBody, SignedEvent};
-use crate::model::{ItemId, ResidentId};
+use crate::model::{EventId, ItemId, ResidentId};
 
 /// The byte-order mark that tells Excel the file is UTF-8.
 const BOM: &str = "\u{feff}";
 
+/// One row of the book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookRecord {
+    /// When it was recorded.
+    pub at: Timestamp,
+    /// What happened (持出, 返却, 承認…), in the session's language.
+    pub record: String,
+    /// The item ("佐藤 ハナ様のマイナ保険証"), if the record names one.
+    pub item: String,
+    /// The locker it left or went into, if any.
+    pub locker: String,
+    /// Who recorded it.
+    pub staff: String,
+    /// The purpose, or for a handover the member of staff it went to.
+    pub purpose: String,
+    /// When it is due back, for a take-out or a request.
+    pub due: Option<Timestamp>,
+    /// The ledger event.
+    pub event_id: EventId,
+}
+
+impl BookRecord {
+    /// The record as the CSV's cells, in [`book_columns`] order (times sortable, as a spreadsheet wants them).
+    pub fn cells(&self) -> [String; 8] {
+        [
+            self.at.to_string(),
+            self.record.clone(),
+            self.item.clone(),
+            self.locker.clone(),
+            self.staff.clone(),
+            self.purpose.clone(),
+            self.due.map(|due| due.to_string()).unwrap_or_default(),
+            self.event_id.to_string(),
+        ]
+    }
+}
+
 /// The 管理簿 of the session's store as CSV bytes (see the module documentation).
 pub fn ledger_csv(session: &Session) -> Result<Vec<u8>, FlowError> {
-    Ok(book_csv(&book_rows(session, session.store().events()?)?))
+    let records = book_records(session, session.store().events()?)?;
+    Ok(book_csv(session, &records))
 }
 
 /// The kinds of event the book has a row for (as [`EventBody::kind_name`] names them).
@@ -31,16 +70,18 @@ const BOOK_KINDS: [&str; 8] = [
 /// The 管理簿 rows about one resident's items (what a family member may ask to see, 開示), as CSV bytes: read
 /// through the store's item index, not the whole ledger.
 pub fn resident_ledger_csv(session: &Session, resident: ResidentId) -> Result<Vec<u8>, FlowError> {
-    Ok(book_csv(&resident_book(session, resident, None)?))
+    Ok(book_csv(
+        session,
+        &resident_records(session, resident, None)?,
+    ))
 }
 
-/// The 管理簿 of one resident's items as cells: the column titles first, then one row per record, oldest first
-/// (the last cell is the event id) — every record, or only the `newest` so many.
-pub fn resident_book(
+/// The 管理簿 records of one resident's items, oldest first: every record, or only the `newest` so many.
+pub fn resident_records(
     session: &Session,
     resident: ResidentId,
     newest: Option<usize>,
-) -> Result<Vec<Vec<String>>, FlowError> {
+) -> Result<Vec<BookRecord>, FlowError> {
     let items: Vec<ItemId> = session
         .store()
         .state()
@@ -49,25 +90,24 @@ pub fn resident_book(
         .filter(|record| record.item.resident == resident)
         .map(|record| record.item.id)
         .collect();
-    book_rows(
+    book_records(
         session,
         session.store().item_events(&items, &BOOK_KINDS, newest)?,
     )
 }
 
-fn book_csv(rows: &[Vec<String>]) -> Vec<u8> {
+fn book_csv(session: &Session, records: &[BookRecord]) -> Vec<u8> {
     let mut out = String::from(BOM);
-    for row in rows {
-        push_row(&mut out, row);
+    push_row(&mut out, &book_columns(session));
+    for record in records {
+        push_row(&mut out, &record.cells());
     }
     out.into_bytes()
 }
 
-/// The column titles and the book's rows of `events`, in time order.
-fn book_rows(session: &Session, events: Vec<SignedEvent>) -> Result<Vec<Vec<String>>, FlowError> {
-    let catalog = session.catalog();
-    let labels = Labels::new(session);
-    let header = [
+/// The book's column titles in the session's language.
+pub fn book_columns(session: &Session) -> [String; 8] {
+    [
         "book-column-time",
         "book-column-record",
         "book-column-item",
@@ -77,8 +117,14 @@ fn book_rows(session: &Session, events: Vec<SignedEvent>) -> Result<Vec<Vec<Stri
         "book-column-due",
         "book-column-event-id",
     ]
-    .map(|id| catalog.text(id));
-    let mut rows: Vec<(crate::clock::Timestamp, [String; 8])> = Vec::new();
+    .map(|id| session.catalog().text(id))
+}
+
+/// The book's records of `events`, in time order.
+fn book_records(session: &Session, events: Vec<SignedEvent>) -> Result<Vec<BookRecord>, FlowError> {
+    let catalog = session.catalog();
+    let labels = Labels::new(session);
+    let mut records: Vec<BookRecord> = Vec::new();
     for signed in events {
         let envelope = signed.decode().map_err(crate::store::StoreError::from)?;
         let staff = envelope
@@ -97,7 +143,7 @@ fn book_rows(session: &Session, events: Vec<SignedEvent>) -> Result<Vec<Vec<Stri
                 labels.item(*item),
                 labels.locker(*from_locker),
                 labels.purpose(purpose),
-                due_at.to_string(),
+                Some(*due_at),
             ),
             EventBody::Returned {
                 item, to_locker, ..
@@ -106,28 +152,28 @@ fn book_rows(session: &Session, events: Vec<SignedEvent>) -> Result<Vec<Vec<Stri
                 labels.item(*item),
                 labels.locker(*to_locker),
                 String::new(),
-                String::new(),
+                None,
             ),
             EventBody::HandedOver { item, to, .. } => (
                 "book-record-handed-over",
                 labels.item(*item),
                 String::new(),
                 labels.staff(*to),
-                String::new(),
+                None,
             ),
             EventBody::Released { item, .. } => (
                 "book-record-released",
                 labels.item(*item),
                 String::new(),
                 String::new(),
-                String::new(),
+                None,
             ),
             EventBody::DepositedWithHospital { item } => (
                 "book-record-deposited",
                 labels.item(*item),
                 String::new(),
                 String::new(),
-                String::new(),
+                None,
             ),
             EventBody::CheckoutRequested {
                 item,
@@ -139,42 +185,37 @@ fn book_rows(session: &Session, events: Vec<SignedEvent>) -> Result<Vec<Vec<Stri
                 labels.item(*item),
                 String::new(),
                 labels.purpose(purpose),
-                due_at.to_string(),
+                Some(*due_at),
             ),
             EventBody::ApprovalGranted { .. } => (
                 "book-record-approved",
                 String::new(),
                 String::new(),
                 String::new(),
-                String::new(),
+                None,
             ),
             EventBody::ApprovalDenied { .. } => (
                 "book-record-denied",
                 String::new(),
                 String::new(),
                 String::new(),
-                String::new(),
+                None,
             ),
             _ => continue,
         };
-        rows.push((
-            envelope.recorded_at,
-            [
-                envelope.recorded_at.to_string(),
-                catalog.text(record),
-                item,
-                locker,
-                staff,
-                purpose,
-                due,
-                envelope.event_id.to_string(),
-            ],
-        ));
+        records.push(BookRecord {
+            at: envelope.recorded_at,
+            record: catalog.text(record),
+            item,
+            locker,
+            staff,
+            purpose,
+            due,
+            event_id: envelope.event_id,
+        });
     }
-    rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1[7].cmp(&b.1[7])));
-    Ok(std::iter::once(header.to_vec())
-        .chain(rows.into_iter().map(|(_, row)| row.to_vec()))
-        .collect())
+    records.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.event_id.cmp(&b.event_id)));
+    Ok(records)
 }
 
 fn push_row(out: &mut String, cells: &[String]) {

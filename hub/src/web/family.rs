@@ -3,7 +3,7 @@
 //! too; the custody history of the resident's items as a page and as CSV; later visits sign in with the passkey.
 
 use super::console::{open_link, register_passkey};
-use super::page::{Action, Page, PageNotice, PageSection, Table};
+use super::page::{Action, Page, PageNotice, PageRow, PageSection};
 use super::passkeys::{self, Decision, Finish};
 use super::{Visit, Web, Who, checked_json, internal, refuse};
 use axum::Router;
@@ -15,7 +15,10 @@ use axum::routing::{get, post};
 use azukari_core::custody::Custody;
 use azukari_core::flows::Session;
 use azukari_core::flows::consent::{AgreementRow, ConsentFlow};
-use azukari_core::flows::ledger_book::{resident_book, resident_ledger_csv};
+use azukari_core::flows::ledger_book::{
+    BookRecord, book_columns, resident_ledger_csv, resident_records,
+};
+use azukari_core::i18n::Arg;
 use azukari_core::i18n::Locale;
 use azukari_core::ledger::EventBody;
 use azukari_core::ledger::passkey::{DecisionKind, DecisionSubject, PasskeyOwner, text_sha256};
@@ -666,36 +669,71 @@ async fn of_resident<T: Send + 'static>(
     found.ok_or_else(internal)
 }
 
+/// One record of the history as a row a phone shows well: when and what as its title, then the item and each
+/// other filled-in column as "column: value", times in words.
+fn history_row(visit: &Visit, columns: &[String; 8], record: &BookRecord) -> PageRow {
+    let when = |at| azukari_core::app::format::date_time(at, visit.locale);
+    let mut details = Vec::new();
+    if !record.item.is_empty() {
+        details.push(record.item.clone());
+    }
+    let labelled = [
+        (&columns[3], record.locker.clone()),
+        (&columns[4], record.staff.clone()),
+        (&columns[5], record.purpose.clone()),
+        (&columns[6], record.due.map(when).unwrap_or_default()),
+    ];
+    for (column, value) in labelled {
+        if !value.is_empty() {
+            details.push(visit.catalog().format(
+                "web-family-history-field",
+                &[
+                    ("column", Arg::from(column.as_str())),
+                    ("value", Arg::from(value)),
+                ],
+            ));
+        }
+    }
+    PageRow {
+        title: visit.catalog().format(
+            "web-family-history-row",
+            &[
+                ("at", Arg::from(when(record.at))),
+                ("record", Arg::from(record.record.as_str())),
+            ],
+        ),
+        details,
+        severity: None,
+        actions: Vec::new(),
+    }
+}
+
 async fn history(State(web): State<Web>, visit: Visit) -> Response {
     let Some(agreement) = family_of(&visit) else {
         return Redirect::to("/family/signin").into_response();
     };
-    let read =
-        |session: &Session, resident| resident_book(session, resident, Some(HISTORY_ROWS)).ok();
-    let mut cells = match of_resident(&web, agreement, visit.locale, read).await {
-        Ok(cells) => cells,
+    let read = |session: &Session, resident| {
+        let records = resident_records(session, resident, Some(HISTORY_ROWS)).ok()?;
+        Some((book_columns(session), records))
+    };
+    let (columns, mut records) = match of_resident(&web, agreement, visit.locale, read).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
-    let head = if cells.is_empty() {
-        Vec::new()
-    } else {
-        cells.remove(0)
-    };
     // Newest first on the page; the CSV keeps every record, oldest first, as the 管理簿 does.
-    cells.reverse();
+    records.reverse();
     let mut page = family_page(&web, &visit, "web-family-history-title", "/family/history");
     page.signed_in = Some(visit.text("web-family-who"));
-    let empty = cells.is_empty();
+    let empty = records.is_empty();
     page.sections.push(PageSection {
         paragraphs: vec![visit.catalog().format(
             "web-family-history-body",
-            &[("count", azukari_core::i18n::Arg::from(HISTORY_ROWS as i64))],
+            &[("count", Arg::from(HISTORY_ROWS as i64))],
         )],
-        table: (!empty).then(|| Table {
-            caption: visit.text("web-family-history-title"),
-            head,
-            rows: cells,
-        }),
+        rows: records
+            .iter()
+            .map(|record| history_row(&visit, &columns, record))
+            .collect(),
         empty: empty.then(|| visit.text("web-family-history-empty")),
         actions: vec![Action::link(
             visit.text("web-family-history-csv"),
