@@ -4,7 +4,7 @@
 //! Until the core's app state machine (`App`, `AppView`) is there, these pages draw the core's flow views
 //! (`ApprovalInbox`, `BoardFlow`) into the page model directly; each is one function from a view to sections.
 
-use super::page::{Action, Link, Page, PageNotice, PageRow, PageSection};
+use super::page::{Action, Page, PageNotice, PageRow, PageSection};
 use super::passkeys::{self, Decision, Finish};
 use super::store::{LinkKind, LinkRefusal, StoredPasskey};
 use super::{Visit, Web, Who, checked_form, checked_json, internal, paragraph_section, refuse};
@@ -76,6 +76,8 @@ struct Me {
     id: StaffId,
     name: String,
     roles: Vec<Role>,
+    /// The app's screens the core lets them open (for the navigation).
+    openable: Vec<azukari_core::app::ScreenKind>,
 }
 
 impl Me {
@@ -93,10 +95,14 @@ async fn me(web: &Web, visit: &Visit) -> Result<Me, Response> {
         .with_hub(move |hub| -> Option<Me> {
             let session = hub.session().ok()?;
             let member = session.store().state().staff.get(&id)?.clone();
-            member.active.then(|| Me {
+            if !member.active {
+                return None;
+            }
+            Some(Me {
                 id,
                 name: staff_name(session, id),
                 roles: member.roles.iter().copied().collect(),
+                openable: super::nav::openable(session, id),
             })
         })
         .await?;
@@ -108,9 +114,7 @@ async fn me(web: &Web, visit: &Visit) -> Result<Me, Response> {
 fn console_page(web: &Web, visit: &Visit, me: &Me, title_id: &str, path: &str) -> Page {
     let mut page = web.page(visit, visit.text(title_id), path);
     page.signed_in = Some(me.name.clone());
-    let openable = super::nav::openable(web, me.id);
-    let nav: Vec<Link> = super::nav::links(visit, &me.roles, &openable, path);
-    page.nav = nav;
+    page.nav = super::nav::links(visit, &me.roles, &me.openable, path);
     page
 }
 

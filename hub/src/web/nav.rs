@@ -6,21 +6,16 @@
 //! navigation asks the core rather than deciding again by role.
 
 use super::Visit;
-use super::Web;
 use super::console_app::PAGES;
 use super::page::Link;
 use azukari_core::app::{ScreenKind, screens_open_to};
+use azukari_core::flows::Session;
 use azukari_core::model::{Role, StaffId};
 
 /// The screens `staff` may open, as the core's rules say (signed in on the hub's session for the question, then
-/// signed out again); none when the hub cannot say.
-pub(super) fn openable(web: &Web, staff: StaffId) -> Vec<ScreenKind> {
-    let Ok(mut hub) = web.hub.lock() else {
-        return Vec::new();
-    };
-    let Ok(session) = hub.session() else {
-        return Vec::new();
-    };
+/// signed out again); none when the session cannot sign them in. Called where the hub is already held (off the
+/// async threads).
+pub(super) fn openable(session: &mut Session, staff: StaffId) -> Vec<ScreenKind> {
     if session.sign_in(staff).is_err() {
         return Vec::new();
     }
