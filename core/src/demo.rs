@@ -344,6 +344,15 @@ pub fn record_day(
     let visits = demo.cards.len().min(4);
     let handler = demo.handlers[0];
     for (n, card) in demo.cards.iter().take(visits).enumerate() {
+        // The card kept out from an earlier day stays out (overdue), rather than being taken out twice.
+        let out = store
+            .state()
+            .items
+            .get(card)
+            .is_some_and(|r| matches!(r.custody, crate::custody::Custody::Out { .. }));
+        if out {
+            continue;
+        }
         let locker = home_of(store, *card)?;
         clock.set(at(8, 30 + n as u32 * 5));
         let purpose = Purpose::MedicalVisit;

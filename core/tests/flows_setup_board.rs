@@ -1141,3 +1141,56 @@ fn a_card_registered_by_reading_it_takes_its_dates_and_identity_from_the_card() 
     ));
     assert_eq!(w.session.store().head(), head);
 }
+
+#[test]
+fn demo_days_keep_the_card_left_out_out_and_a_double_take_out_names_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = TestStore::create(dir.path(), "days").unwrap();
+    let facility = demo::seed(&mut t.store, 6).unwrap();
+    for _ in 0..3 {
+        demo::record_day(&mut t.store, &facility, &t.clock).unwrap();
+    }
+    // The card left out on the first day is not taken out again on the next ones.
+    let now = t.store.now();
+    assert!(
+        t.store.state().discrepancies(now).is_empty(),
+        "{:?}",
+        t.store.state().discrepancies(now)
+    );
+
+    // A real double take-out (two offline devices): the alert says when it happened, so two are told apart.
+    let out = t
+        .store
+        .state()
+        .items
+        .values()
+        .find(|r| matches!(r.custody, azukari_core::custody::Custody::Out { .. }))
+        .map(|r| (r.item.id, r.item.home_locker))
+        .unwrap();
+    t.store
+        .append(
+            Some(facility.handlers[1]),
+            EventBody::CheckedOut {
+                item: out.0,
+                from_locker: out.1,
+                purpose: Purpose::MedicalVisit,
+                due_at: Timestamp(now.0 + 3_600_000),
+                approval: None,
+            },
+        )
+        .unwrap();
+    let mut session = Session::new(t.store).unwrap();
+    session.sign_in(facility.supervisor).unwrap();
+    let view: BoardView = BoardFlow::new().view(&session);
+    let double: Vec<_> = view
+        .alerts
+        .iter()
+        .filter(|a| a.message.contains("二重"))
+        .collect();
+    assert_eq!(double.len(), 1);
+    let at = double[0]
+        .at
+        .clone()
+        .expect("the time of the double take-out");
+    assert!(!at.is_empty());
+}

@@ -88,6 +88,8 @@ pub struct AlertView {
     pub staff: Option<StaffId>,
     /// Where opening the alert leads.
     pub opens: AlertTarget,
+    /// When what it is about happened (a discrepancy's event), in words; `None` for standing alerts.
+    pub at: Option<String>,
 }
 
 /// Where opening an alert leads: the screen that resolves it.
@@ -460,6 +462,12 @@ impl<'a> Board<'a> {
                     item,
                     staff,
                     opens: alert_target(&alert, item),
+                    at: match &alert {
+                        Alert::Discrepancy(discrepancy) => {
+                            discrepancy_time(discrepancy).map(|t| self.labels.time(t))
+                        }
+                        _ => None,
+                    },
                 },
             ));
         }

@@ -183,7 +183,9 @@ pub(in crate::app) fn alerts(app: &App, session: &Session) -> Screen {
             };
             let mut r = row(
                 alert.message.clone(),
-                vec![alert.severity_label.clone()],
+                std::iter::once(alert.severity_label.clone())
+                    .chain(alert.at.clone())
+                    .collect(),
                 event
                     .into_iter()
                     .map(|event| button_id(catalog, "app-open", event, ButtonStyle::Secondary))
