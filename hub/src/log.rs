@@ -871,7 +871,11 @@ impl HubLog {
             Vec::new()
         };
         let mut inclusions = Vec::new();
-        for index in request.prove.iter().take(256) {
+        for index in request
+            .prove
+            .iter()
+            .take(azukari_core::sync::protocol::MAX_PROOFS_PER_PULL)
+        {
             if *index < size {
                 inclusions.push(InclusionProofWire {
                     index: *index,

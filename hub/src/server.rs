@@ -461,16 +461,27 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// The most a route's body may hold, for refusing a request from its announced length before reading it.
+#[derive(Debug, Clone, Copy)]
+struct BodyCap(usize);
+
+/// A JSON route taking at most `cap` bytes: axum's limit while reading, and the cap [`read_json`] checks against
+/// the announced `Content-Length` first (a too-large upload is answered at once, not after reading megabytes).
+fn capped(route: MethodRouter<AppState>, cap: usize) -> MethodRouter<AppState> {
+    route
+        .layer::<_, std::convert::Infallible>(DefaultBodyLimit::max(cap))
+        .layer::<_, std::convert::Infallible>(axum::Extension(BodyCap(cap)))
+}
+
 fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
-    let small = DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES);
     vec![
-        ("post", "/v1/enroll", post(enroll).layer(small)),
         (
             "post",
-            "/v1/push",
-            post(push).layer(DefaultBodyLimit::max(MAX_PUSH_BYTES)),
+            "/v1/enroll",
+            capped(post(enroll), MAX_SMALL_BODY_BYTES),
         ),
-        ("post", "/v1/pull", post(pull).layer(small)),
+        ("post", "/v1/push", capped(post(push), MAX_PUSH_BYTES)),
+        ("post", "/v1/pull", capped(post(pull), MAX_SMALL_BODY_BYTES)),
         ("get", "/v1/checkpoint", get(checkpoint)),
         ("get", "/v1/events/stream", get(events_stream)),
         ("get", "/healthz", get(healthz)),
@@ -702,6 +713,20 @@ async fn read_json<T: DeserializeOwned>(
             });
         if !is_json {
             return Err(ApiError::bad_content_type());
+        }
+        let announced = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        if let (Some(BodyCap(cap)), Some(length)) =
+            (request.extensions().get::<BodyCap>().copied(), announced)
+            && length > cap as u64
+        {
+            return Err(ApiError::body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("{length} bytes announced, at most {cap}"),
+            ));
         }
         let body = tokio::time::timeout(state.body_timeout, Bytes::from_request(request, state))
             .await

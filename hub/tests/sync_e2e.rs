@@ -323,3 +323,33 @@ fn erasing_a_resident_wipes_their_keys_at_the_hub_too() {
         "{alarms:?}"
     );
 }
+
+#[test]
+fn a_device_back_from_a_long_time_offline_has_every_own_event_proved_in_one_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(common::start()));
+    let (hub, facility) = common::seeded_hub(dir.path(), 1, clock.clone());
+    let hub = LocalHub::new(hub);
+    let mut tablet = common::enroll(&hub, dir.path(), "tablet", clock.clone());
+    sync(&mut tablet, &hub, 0).unwrap();
+    // A day and more of records without the hub: far more than one pull proves.
+    for _ in 0..1_000 {
+        clock.advance_minutes(1);
+        tablet
+            .append(
+                Some(facility.handlers[0]),
+                EventBody::StaffTrained {
+                    staff: facility.handlers[0],
+                    on: clock.now().tokyo_date(),
+                },
+            )
+            .unwrap();
+    }
+    sync(&mut tablet, &hub, 0).unwrap();
+    let state: azukari_core::sync::SyncState = tablet.sync_state().unwrap().unwrap();
+    assert!(
+        state.unproven.is_empty(),
+        "{} own events still unproved after the sync",
+        state.unproven.len()
+    );
+}

@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 const BATCH: usize = super::protocol::MAX_PUSH_EVENTS;
 /// Shared keys per push request.
 const KEY_BATCH: usize = super::protocol::MAX_PUSH_KEYS;
-/// Inclusion proofs asked for per pull.
-const PROOFS_PER_PULL: usize = 64;
+/// Inclusion proofs asked for per pull (as many as a hub answers).
+const PROOFS_PER_PULL: usize = super::protocol::MAX_PROOFS_PER_PULL;
 
 /// What a device remembers about its hub (kept in its store, committed after every step).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -330,7 +330,11 @@ fn pull(
         state.unproven.retain(|(index, _)| !proven.contains(index));
         state.checkpoint = Some((new, response.checkpoint.into_bytes()));
         store.save_sync_state(state)?;
-        if response.events.len() < BATCH {
+        // Caught up, and every own event the checkpoint holds is proved (a device that pushed many events at once,
+        // after a long time offline, asks again until it has them all, so the list it keeps stays short).
+        let more_to_prove =
+            !proven.is_empty() && state.unproven.iter().any(|(index, _)| *index < new.size);
+        if response.events.len() < BATCH && !more_to_prove {
             return Ok(pulled);
         }
     }

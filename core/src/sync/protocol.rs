@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub const MAX_PUSH_EVENTS: usize = 256;
 /// Most shared keys one push may carry (devices send the rest in the next requests).
 pub const MAX_PUSH_KEYS: usize = 256;
+/// Most inclusion proofs a hub answers per pull (devices ask for at most this many; the hub ignores the rest).
+pub const MAX_PROOFS_PER_PULL: usize = 256;
 /// The largest push body the hub reads, in bytes: a full push of real events and keys is far smaller.
 pub const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
 
