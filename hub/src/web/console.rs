@@ -1109,14 +1109,9 @@ async fn staff_link(State(web): State<Web>, visit: Visit, body: Bytes) -> Respon
         Ok(me) => me,
         Err(response) => return response,
     };
-    let Some(form) = checked_form(&visit, &body) else {
-        return web.message(
-            &visit,
-            StatusCode::FORBIDDEN,
-            "web-refused-title",
-            "error",
-            visit.text("web-refused-csrf"),
-        );
+    let form = match checked_form(&web, &visit, &body) {
+        Ok(form) => form,
+        Err(refused) => return refused,
     };
     if !me.may(Role::Admin) {
         return Redirect::to("/console").into_response();
@@ -1128,31 +1123,36 @@ async fn staff_link(State(web): State<Web>, visit: Visit, body: Bytes) -> Respon
     else {
         return internal();
     };
-    let token = match web.db(|db| {
-        db.issue_link(
-            LinkKind::Staff(staff),
-            SystemClock.now().0,
+    issued_link(&web, &visit, &me, LinkKind::Staff(staff))
+}
+
+/// Issue a one-time link of `kind`, log it and show it as a QR code with its address.
+fn issued_link(web: &Web, visit: &Visit, me: &Me, kind: LinkKind) -> Response {
+    let (minutes, route, event, subject, title_id, body_id) = match kind {
+        LinkKind::Staff(staff) => (
             super::STAFF_LINK_MINUTES,
-        )
-    }) {
+            "enrol",
+            "staff_link_issued",
+            staff.0.to_string(),
+            "web-staff-link-title",
+            "web-staff-link-body",
+        ),
+        LinkKind::Family(agreement) => (
+            super::FAMILY_LINK_MINUTES,
+            "f",
+            "family_link_issued",
+            agreement.0.to_string(),
+            "web-family-link-title",
+            "web-family-link-body",
+        ),
+    };
+    let token = match web.db(|db| db.issue_link(kind, SystemClock.now().0, minutes)) {
         Ok(Ok(token)) => token,
         _ => return internal(),
     };
-    web.log(
-        &visit,
-        &visit.who_tag(),
-        "staff_link_issued",
-        &staff.0.to_string(),
-    );
-    let url = format!("{}/enrol?t={token}", web.origin);
-    link_page(
-        &web,
-        &visit,
-        &me,
-        "web-staff-link-title",
-        "web-staff-link-body",
-        &url,
-    )
+    web.log(visit, &visit.who_tag(), event, &subject);
+    let url = format!("{}/{route}?t={token}", web.origin);
+    link_page(web, visit, me, title_id, body_id, &url)
 }
 
 async fn family_link(State(web): State<Web>, visit: Visit, body: Bytes) -> Response {
@@ -1160,14 +1160,9 @@ async fn family_link(State(web): State<Web>, visit: Visit, body: Bytes) -> Respo
         Ok(me) => me,
         Err(response) => return response,
     };
-    let Some(form) = checked_form(&visit, &body) else {
-        return web.message(
-            &visit,
-            StatusCode::FORBIDDEN,
-            "web-refused-title",
-            "error",
-            visit.text("web-refused-csrf"),
-        );
+    let form = match checked_form(&web, &visit, &body) {
+        Ok(form) => form,
+        Err(refused) => return refused,
     };
     if !(me.may(Role::Admin) || me.may(Role::Supervisor)) {
         return Redirect::to("/console").into_response();
@@ -1179,31 +1174,7 @@ async fn family_link(State(web): State<Web>, visit: Visit, body: Bytes) -> Respo
     else {
         return internal();
     };
-    let token = match web.db(|db| {
-        db.issue_link(
-            LinkKind::Family(agreement),
-            SystemClock.now().0,
-            super::FAMILY_LINK_MINUTES,
-        )
-    }) {
-        Ok(Ok(token)) => token,
-        _ => return internal(),
-    };
-    web.log(
-        &visit,
-        &visit.who_tag(),
-        "family_link_issued",
-        &agreement.0.to_string(),
-    );
-    let url = format!("{}/f?t={token}", web.origin);
-    link_page(
-        &web,
-        &visit,
-        &me,
-        "web-family-link-title",
-        "web-family-link-body",
-        &url,
-    )
+    issued_link(&web, &visit, &me, LinkKind::Family(agreement))
 }
 
 async fn ledger_download(State(web): State<Web>, visit: Visit) -> Response {
@@ -1386,14 +1357,9 @@ async fn enroll_device(State(web): State<Web>, visit: Visit, body: Bytes) -> Res
         Ok(me) => me,
         Err(response) => return response,
     };
-    let Some(form) = checked_form(&visit, &body) else {
-        return web.message(
-            &visit,
-            StatusCode::FORBIDDEN,
-            "web-refused-title",
-            "error",
-            visit.text("web-refused-csrf"),
-        );
+    let form = match checked_form(&web, &visit, &body) {
+        Ok(form) => form,
+        Err(refused) => return refused,
     };
     if !me.may(Role::Admin) {
         return Redirect::to("/console").into_response();

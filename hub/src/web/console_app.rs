@@ -478,14 +478,9 @@ async fn act(State(web): State<Web>, visit: Visit, body: Bytes) -> Response {
 
 /// A button of the page at `path` was pressed: its form's events, run and drawn.
 async fn act_on(web: &Web, visit: &Visit, body: &Bytes, path: &str) -> Response {
-    let Some(form) = checked_form(visit, body) else {
-        return web.message(
-            visit,
-            StatusCode::FORBIDDEN,
-            "web-refused-title",
-            "error",
-            visit.text("web-refused-csrf"),
-        );
+    let form = match checked_form(web, visit, body) {
+        Ok(form) => form,
+        Err(refused) => return refused,
     };
     let events = match events_from_form(&form) {
         Ok(events) => events,

@@ -636,11 +636,27 @@ fn add_security_headers(response: &mut Response) {
     }
 }
 
-/// A form posted by one of the session's pages: its fields, after the CSRF token was checked.
-pub(crate) fn checked_form(visit: &Visit, body: &Bytes) -> Option<HashMap<String, String>> {
+/// A form posted by one of the session's pages: its fields, after the CSRF token was checked; otherwise the page
+/// that refuses it (403), with what to do.
+pub(crate) fn checked_form(
+    web: &Web,
+    visit: &Visit,
+    body: &Bytes,
+) -> Result<HashMap<String, String>, Response> {
     let fields: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
-    let token = fields.get("csrf")?;
-    constant_time_eq(token.as_bytes(), visit.csrf.as_bytes()).then_some(fields)
+    let valid = fields
+        .get("csrf")
+        .is_some_and(|token| constant_time_eq(token.as_bytes(), visit.csrf.as_bytes()));
+    if valid {
+        return Ok(fields);
+    }
+    Err(web.message(
+        visit,
+        StatusCode::FORBIDDEN,
+        "web-refused-title",
+        "error",
+        visit.text("web-refused-csrf"),
+    ))
 }
 
 /// A JSON body posted by the pages' script: parsed, after the CSRF header was checked.
@@ -727,14 +743,8 @@ async fn set_language(
 
 /// Sign out: the session ends at once.
 async fn sign_out(State(web): State<Web>, visit: Visit, body: Bytes) -> Response {
-    if checked_form(&visit, &body).is_none() {
-        return web.message(
-            &visit,
-            StatusCode::FORBIDDEN,
-            "web-refused-title",
-            "error",
-            visit.text("web-refused-csrf"),
-        );
+    if let Err(refused) = checked_form(&web, &visit, &body) {
+        return refused;
     }
     let target = match visit.who {
         Who::Family(_) => "/family/signin",
