@@ -7,7 +7,9 @@ use azukari_core::clock::Timestamp;
 use azukari_core::demo::{record_day, seed};
 use azukari_core::flows::Session;
 use azukari_core::flows::approval::{ApprovalInbox, ApprovalIntent};
-use azukari_core::flows::ledger_book::{ledger_csv, resident_ledger_csv, resident_records};
+use azukari_core::flows::ledger_book::{
+    ledger_csv, resident_history, resident_ledger_csv, resident_records,
+};
 use azukari_core::ledger::EventBody;
 use azukari_core::model::{ItemId, Purpose, RequestId, ResidentId};
 use azukari_core::store::{OpenOptions, Store, Unlock};
@@ -129,6 +131,17 @@ fn a_residents_book_through_the_index_is_the_whole_books_rows_about_them() {
             .map(|line| line.rsplit(',').next().unwrap())
             .collect();
         assert_eq!(ids, last, "resident {n}");
+        // The page's history: the same records, newest first, worded with the time and the item.
+        let history = resident_history(&session, *resident, 3).unwrap();
+        let mut newest_first: Vec<String> =
+            history.iter().map(|e| e.event_id.to_string()).collect();
+        newest_first.reverse();
+        assert_eq!(newest_first, last, "resident {n}");
+        assert!(
+            history
+                .iter()
+                .all(|e| e.title.contains("年") && !e.details.is_empty())
+        );
         assert!(expected.len() > 1, "resident {n} has rows");
     }
     let first = lines(resident_ledger_csv(&session, demo.residents[0]).unwrap()).join("\n");

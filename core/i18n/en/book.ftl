@@ -15,3 +15,6 @@ book-record-deposited = Left with hospital
 book-record-requested = Checkout requested
 book-record-approved = Approved
 book-record-denied = Denied
+# 家族向けの記録の一覧 / the family history page
+book-history-row = { $record } · { $at }
+book-history-field = { $column }: { $value }

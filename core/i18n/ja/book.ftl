@@ -15,3 +15,6 @@ book-record-deposited = 病院へ預け
 book-record-requested = 持出申請
 book-record-approved = 承認
 book-record-denied = 却下
+# 家族向けの記録の一覧 / the family history page
+book-history-row = { $record }　{ $at }
+book-history-field = { $column }: { $value }

@@ -6,6 +6,7 @@
 use super::labels::Labels;
 use super::{FlowError, Session};
 use crate::clock::Timestamp;
+use crate::i18n::Arg;
 use crate::ledger::{EventBody, SignedEvent};
 use crate::model::{EventId, ItemId, ResidentId};
 
@@ -94,6 +95,69 @@ pub fn resident_records(
         session,
         session.store().item_events(&items, &BOOK_KINDS, newest)?,
     )
+}
+
+/// One record of a resident's history as a person reads it (the family's page): what happened and when, in
+/// words, then the item and each other filled-in column as "column: value".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// "返却　2026年11月23日（令和8年） 11:20".
+    pub title: String,
+    /// The item, then "保管庫: …", "職員: …", "目的・相手: …", "返却予定: …" where filled in.
+    pub details: Vec<String>,
+    /// The ledger event (the CSV's last column).
+    pub event_id: EventId,
+}
+
+/// One resident's history for a page: the `newest` records, newest first, worded in the session's language (the
+/// CSV, [`resident_ledger_csv`], keeps every record oldest first, as the 管理簿 does).
+pub fn resident_history(
+    session: &Session,
+    resident: ResidentId,
+    newest: usize,
+) -> Result<Vec<HistoryEntry>, FlowError> {
+    let catalog = session.catalog();
+    let columns = book_columns(session);
+    let when = |at| crate::app::format::date_time(at, session.locale);
+    let mut records = resident_records(session, resident, Some(newest))?;
+    records.reverse();
+    Ok(records
+        .into_iter()
+        .map(|record| {
+            let mut details = Vec::new();
+            if !record.item.is_empty() {
+                details.push(record.item.clone());
+            }
+            let labelled = [
+                (&columns[3], record.locker),
+                (&columns[4], record.staff),
+                (&columns[5], record.purpose),
+                (&columns[6], record.due.map(when).unwrap_or_default()),
+            ];
+            for (column, value) in labelled {
+                if !value.is_empty() {
+                    details.push(catalog.format(
+                        "book-history-field",
+                        &[
+                            ("column", Arg::from(column.as_str())),
+                            ("value", Arg::from(value)),
+                        ],
+                    ));
+                }
+            }
+            HistoryEntry {
+                title: catalog.format(
+                    "book-history-row",
+                    &[
+                        ("at", Arg::from(when(record.at))),
+                        ("record", Arg::from(record.record)),
+                    ],
+                ),
+                details,
+                event_id: record.event_id,
+            }
+        })
+        .collect())
 }
 
 fn book_csv(session: &Session, records: &[BookRecord]) -> Vec<u8> {

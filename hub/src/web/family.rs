@@ -15,9 +15,7 @@ use axum::routing::{get, post};
 use azukari_core::custody::Custody;
 use azukari_core::flows::Session;
 use azukari_core::flows::consent::{AgreementRow, ConsentFlow};
-use azukari_core::flows::ledger_book::{
-    BookRecord, book_columns, resident_ledger_csv, resident_records,
-};
+use azukari_core::flows::ledger_book::{resident_history, resident_ledger_csv};
 use azukari_core::i18n::Arg;
 use azukari_core::i18n::Locale;
 use azukari_core::ledger::EventBody;
@@ -669,70 +667,31 @@ async fn of_resident<T: Send + 'static>(
     found.ok_or_else(internal)
 }
 
-/// One record of the history as a row a phone shows well: when and what as its title, then the item and each
-/// other filled-in column as "column: value", times in words.
-fn history_row(visit: &Visit, columns: &[String; 8], record: &BookRecord) -> PageRow {
-    let when = |at| azukari_core::app::format::date_time(at, visit.locale);
-    let mut details = Vec::new();
-    if !record.item.is_empty() {
-        details.push(record.item.clone());
-    }
-    let labelled = [
-        (&columns[3], record.locker.clone()),
-        (&columns[4], record.staff.clone()),
-        (&columns[5], record.purpose.clone()),
-        (&columns[6], record.due.map(when).unwrap_or_default()),
-    ];
-    for (column, value) in labelled {
-        if !value.is_empty() {
-            details.push(visit.catalog().format(
-                "web-family-history-field",
-                &[
-                    ("column", Arg::from(column.as_str())),
-                    ("value", Arg::from(value)),
-                ],
-            ));
-        }
-    }
-    PageRow {
-        title: visit.catalog().format(
-            "web-family-history-row",
-            &[
-                ("at", Arg::from(when(record.at))),
-                ("record", Arg::from(record.record.as_str())),
-            ],
-        ),
-        details,
-        severity: None,
-        actions: Vec::new(),
-    }
-}
-
 async fn history(State(web): State<Web>, visit: Visit) -> Response {
     let Some(agreement) = family_of(&visit) else {
         return Redirect::to("/family/signin").into_response();
     };
-    let read = |session: &Session, resident| {
-        let records = resident_records(session, resident, Some(HISTORY_ROWS)).ok()?;
-        Some((book_columns(session), records))
-    };
-    let (columns, mut records) = match of_resident(&web, agreement, visit.locale, read).await {
-        Ok(found) => found,
+    let read = |session: &Session, resident| resident_history(session, resident, HISTORY_ROWS).ok();
+    let entries = match of_resident(&web, agreement, visit.locale, read).await {
+        Ok(entries) => entries,
         Err(response) => return response,
     };
-    // Newest first on the page; the CSV keeps every record, oldest first, as the 管理簿 does.
-    records.reverse();
     let mut page = family_page(&web, &visit, "web-family-history-title", "/family/history");
     page.signed_in = Some(visit.text("web-family-who"));
-    let empty = records.is_empty();
+    let empty = entries.is_empty();
     page.sections.push(PageSection {
         paragraphs: vec![visit.catalog().format(
             "web-family-history-body",
             &[("count", Arg::from(HISTORY_ROWS as i64))],
         )],
-        rows: records
-            .iter()
-            .map(|record| history_row(&visit, &columns, record))
+        rows: entries
+            .into_iter()
+            .map(|entry| PageRow {
+                title: entry.title,
+                details: entry.details,
+                severity: None,
+                actions: Vec::new(),
+            })
             .collect(),
         empty: empty.then(|| visit.text("web-family-history-empty")),
         actions: vec![Action::link(
