@@ -631,17 +631,17 @@ fn serve_demo(
             .map(|s| s.id)
             .ok_or("no supervisor")?;
         let now = session.now();
-        // The family link shows a resident whose items have a history, so its history page has something to show
+        // The family link shows the resident with the longest history, so its history page has something to show
         // (then the earliest signed, the id breaking ties: the same choice on every run).
-        let has_history = |resident| {
-            azukari_core::flows::ledger_book::resident_records(session, resident, Some(1))
-                .is_ok_and(|records| !records.is_empty())
+        let records = |resident| {
+            azukari_core::flows::ledger_book::resident_records(session, resident, None)
+                .map_or(0, |records| records.len())
         };
         let agreement = state
             .agreements
             .values()
             .filter(|a| a.is_active_at(now))
-            .min_by_key(|a| (!has_history(a.resident), a.signed_at, a.id))
+            .min_by_key(|a| (std::cmp::Reverse(records(a.resident)), a.signed_at, a.id))
             .map(|a| a.id)
             .ok_or("no agreement")?;
         (admin, supervisor, agreement)
