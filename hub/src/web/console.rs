@@ -22,12 +22,11 @@ use azukari_core::clock::{Clock, SystemClock};
 use azukari_core::flows::approval::{ApprovalInbox, ApprovalIntent, ApprovalView};
 use azukari_core::flows::board::BoardFlow;
 use azukari_core::flows::ledger_book::ledger_csv;
-use azukari_core::flows::{NoticeKind, Session};
+use azukari_core::flows::{Labels, NoticeKind};
 use azukari_core::i18n::Locale;
 use azukari_core::ledger::EventBody;
 use azukari_core::ledger::passkey::{DecisionKind, DecisionSubject, PasskeyOwner};
 use azukari_core::model::{AgreementId, RequestId, Role, StaffId};
-use azukari_core::store::Field;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -52,22 +51,6 @@ pub(super) fn routes() -> Router<Web> {
         .route("/console/devices/enroll", post(enroll_device))
         .route("/console/ledger.csv", get(ledger_download))
         .route("/console/proof.json", get(proof_download))
-}
-
-/// The name of a member of staff, opened from its seal.
-pub(crate) fn staff_name(session: &Session, staff: StaffId) -> String {
-    let store = session.store();
-    store
-        .state()
-        .staff
-        .get(&staff)
-        .and_then(|member| {
-            store
-                .open_field(Field::StaffName, staff.as_bytes(), &member.name)
-                .ok()
-        })
-        .map(|name| name.to_string())
-        .unwrap_or_default()
 }
 
 /// What the pages know about the signed-in member of staff.
@@ -100,7 +83,7 @@ async fn me(web: &Web, visit: &Visit) -> Result<Me, Response> {
             }
             Some(Me {
                 id,
-                name: staff_name(session, id),
+                name: Labels::new(session).staff(id),
                 roles: member.roles.iter().copied().collect(),
                 openable: super::nav::openable(session, id),
             })
@@ -410,7 +393,7 @@ async fn enrol_page(State(web): State<Web>, visit: Visit, Query(token): Query<To
     let name = web
         .with_hub(move |hub| {
             hub.session()
-                .map(|s| staff_name(s, staff))
+                .map(|s| Labels::new(s).staff(staff))
                 .unwrap_or_default()
         })
         .await
@@ -452,7 +435,7 @@ async fn enrol_options(
     let name = web
         .with_hub(move |hub| {
             hub.session()
-                .map(|s| staff_name(s, staff))
+                .map(|s| Labels::new(s).staff(staff))
                 .unwrap_or_default()
         })
         .await
@@ -994,7 +977,7 @@ async fn people(State(web): State<Web>, visit: Visit) -> Response {
             let staff: Vec<(StaffId, String)> = staff
                 .into_iter()
                 .filter(|(_, active)| *active)
-                .map(|(id, _)| (id, staff_name(session, id)))
+                .map(|(id, _)| (id, Labels::new(session).staff(id)))
                 .collect();
             let now = session.now();
             let agreements: Vec<(AgreementId, String)> = session
@@ -1006,7 +989,7 @@ async fn people(State(web): State<Web>, visit: Visit) -> Response {
                 .map(|a| (a.id, a.resident))
                 .collect::<Vec<_>>()
                 .into_iter()
-                .map(|(id, resident)| (id, super::family::resident_name(session, resident)))
+                .map(|(id, resident)| (id, Labels::new(session).resident(resident)))
                 .collect();
             Some((staff, agreements))
         })

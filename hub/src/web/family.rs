@@ -13,15 +13,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use azukari_core::custody::Custody;
-use azukari_core::flows::Session;
 use azukari_core::flows::consent::{AgreementRow, ConsentFlow};
 use azukari_core::flows::ledger_book::{resident_history, resident_ledger_csv};
+use azukari_core::flows::{Labels, Session};
 use azukari_core::i18n::Arg;
 use azukari_core::i18n::Locale;
 use azukari_core::ledger::EventBody;
 use azukari_core::ledger::passkey::{DecisionKind, DecisionSubject, PasskeyOwner, text_sha256};
 use azukari_core::model::{AgreementId, ItemCategory, ResidentId};
-use azukari_core::store::Field;
 use serde_json::json;
 
 pub(super) fn routes() -> Router<Web> {
@@ -39,22 +38,6 @@ pub(super) fn routes() -> Router<Web> {
         .route("/family/signin/finish", post(sign_in_finish))
         .route("/family/history", get(history))
         .route("/family/history.csv", get(history_csv))
-}
-
-/// A resident's name, opened from its seal.
-pub(crate) fn resident_name(session: &Session, resident: ResidentId) -> String {
-    let store = session.store();
-    store
-        .state()
-        .residents
-        .get(&resident)
-        .and_then(|r| {
-            store
-                .open_field(Field::ResidentName, resident.as_bytes(), &r.name)
-                .ok()
-        })
-        .map(|name| name.to_string())
-        .unwrap_or_default()
 }
 
 /// The catalogue's name of an item category.
@@ -128,7 +111,7 @@ async fn load(web: &Web, agreement: AgreementId, locale: Locale) -> Result<Agree
                     )
                 });
             Some(Agreement {
-                resident: resident_name(session, resident),
+                resident: Labels::new(session).resident(resident),
                 row,
                 items,
                 confirmed,
